@@ -1,0 +1,546 @@
+package sni
+
+import (
+	"bytes"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// DefaultMaxSize is the default cap on the ClientHello handshake message: 64 KiB,
+// the same limit crypto/tls applies to handshake messages.
+const DefaultMaxSize = 64 << 10
+
+const (
+	recordHeaderLen     = 5
+	maxRecordLen        = 1 << 14 // RFC 8446, Section 5.1: TLSPlaintext.length
+	recordTypeHandshake = 0x16
+	typeClientHello     = 1
+)
+
+// Extension types the parser looks into (IANA "TLS ExtensionType Values").
+const (
+	extServerName          = 0x0000
+	extStatusRequest       = 0x0005
+	extSupportedGroups     = 0x000a
+	extECPointFormats      = 0x000b
+	extSignatureAlgorithms = 0x000d
+	extALPN                = 0x0010
+	extPreSharedKey        = 0x0029
+	extSupportedVersions   = 0x002b
+	extCookie              = 0x002c
+	extPSKModes            = 0x002d
+	extSigAlgsCert         = 0x0032
+	extKeyShare            = 0x0033
+	extECH                 = 0xfe0d
+	extRenegotiationInfo   = 0xff01
+)
+
+// Parser parses ClientHellos and reuses one reassembly buffer across calls, so
+// that a hello fragmented over several records costs no allocation once the
+// buffer has grown. Its zero value is ready to use. A Parser is not safe for
+// concurrent use.
+type Parser struct {
+	// MaxSize caps the length of the handshake message (without its 4-byte
+	// header). Zero means [DefaultMaxSize]. A larger announced length fails
+	// with [ErrRecordOverflow].
+	MaxSize int
+
+	// Scratch is the reassembly buffer. Parse stores a fragmented hello in
+	// Scratch[:0] (growing it when needed and keeping the grown buffer here), and
+	// the [Hello] it returns refers to it until the next call. A hello that fits
+	// in one record never touches Scratch: its Hello refers to the input.
+	Scratch []byte
+}
+
+// Parse parses the ClientHello at the start of b, a byte stream starting with
+// the first TLS record header, as read from a connection. Bytes after the hello
+// (for example 0-RTT application data) are ignored; [Hello.Len] reports where
+// the hello ends.
+//
+// The returned Hello refers to b (and, for a hello fragmented over several
+// records, to a buffer Parse allocates; use a [Parser] to reuse one). It is
+// valid only as long as b is not modified.
+//
+// On failure the error is an [*Error] whose Kind is one of the sentinel
+// errors; [ErrShort] means b is a valid prefix and more bytes are needed.
+func Parse(b []byte) (Hello, error) {
+	var p Parser
+	return p.Parse(b)
+}
+
+// Parse is like the package-level [Parse], with p's size cap and reassembly buffer.
+func (p *Parser) Parse(b []byte) (Hello, error) {
+	maxSize := p.MaxSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
+	}
+	// Fast path: the whole hello in one complete record, exactly filling it.
+	if len(b) >= recordHeaderLen+4 && b[0] == recordTypeHandshake && b[1] == 3 && b[5] == typeClientHello {
+		rlen := int(b[3])<<8 | int(b[4])
+		n := int(b[6])<<16 | int(b[7])<<8 | int(b[8])
+		if rlen == n+4 && rlen <= maxRecordLen && n <= maxSize && len(b) >= recordHeaderLen+rlen {
+			var h Hello
+			if err := h.parseHandshake(b[recordHeaderLen : recordHeaderLen+rlen]); err != nil {
+				return Hello{}, err
+			}
+			h.consumed = recordHeaderLen + rlen
+			return h, nil
+		}
+	}
+	return p.parseSlow(b, maxSize)
+}
+
+// parseSlow handles everything but a complete single-record hello: errors in
+// the record layer, incomplete input and reassembly of fragments.
+func (p *Parser) parseSlow(b []byte, maxSize int) (Hello, error) {
+	st, e := scan(b, maxSize)
+	if e != nil {
+		return Hello{}, e
+	}
+	var h Hello
+	var msg []byte
+	if st.records == 1 {
+		msg = b[recordHeaderLen : recordHeaderLen+st.total]
+	} else {
+		msg = p.Scratch[:0]
+		if cap(msg) < st.total {
+			msg = make([]byte, 0, st.total)
+		}
+		off := 0
+		for range st.records {
+			rlen := int(b[off+3])<<8 | int(b[off+4])
+			msg = append(msg, b[off+recordHeaderLen:off+recordHeaderLen+rlen]...)
+			off += recordHeaderLen + rlen
+		}
+		p.Scratch = msg
+	}
+	if e := h.parseHandshake(msg); e != nil {
+		return Hello{}, e
+	}
+	h.consumed = st.consumed
+	return h, nil
+}
+
+// scanState is what scan learned about the record layer.
+type scanState struct {
+	total    int // handshake message length including its 4-byte header
+	consumed int // bytes of input holding the hello's records
+	records  int // number of records holding the hello
+}
+
+// scan walks the TLS records at the start of b until the ClientHello
+// handshake message is complete. It reports record-layer errors as soon as
+// the offending byte is present, and ErrShort (with the minimum number of
+// bytes still needed) when b ends before the hello does.
+func scan(b []byte, maxSize int) (scanState, *Error) {
+	var st scanState
+	off, got := 0, 0 // got: handshake bytes seen so far
+	total := -1      // handshake message length, once its header is seen
+	var hdr [4]byte
+	for {
+		rem := len(b) - off
+		if rem < 1 {
+			return st, errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+		}
+		if b[off] != recordTypeHandshake {
+			if off == 0 {
+				return st, classifyFirst(b)
+			}
+			return st, errAt(ErrMalformed, off, "non-handshake record inside the ClientHello")
+		}
+		if rem < 2 {
+			return st, errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+		}
+		if b[off+1] != 3 {
+			if off == 0 {
+				return st, errAt(ErrNotTLS, 1, "record version is not 3.x")
+			}
+			return st, errAt(ErrMalformed, off+1, "record version is not 3.x")
+		}
+		if rem < recordHeaderLen {
+			return st, errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+		}
+		rlen := int(b[off+3])<<8 | int(b[off+4])
+		if rlen == 0 {
+			return st, errAt(ErrMalformed, off+3, "zero-length handshake record")
+		}
+		if rlen > maxRecordLen {
+			return st, errAt(ErrRecordOverflow, off+3, "record longer than 2^14 bytes")
+		}
+		start := off + recordHeaderLen
+		end := start + rlen
+		avail := min(end, len(b))
+		i := start
+		for ; i < avail && got < 4; i++ {
+			hdr[got] = b[i]
+			got++
+			if got == 1 && hdr[0] != typeClientHello {
+				return st, errAt(ErrNotClientHello, i, "handshake message is not a ClientHello")
+			}
+			if got == 4 {
+				n := int(hdr[1])<<16 | int(hdr[2])<<8 | int(hdr[3])
+				if n > maxSize {
+					return st, errAt(ErrRecordOverflow, i-2, "ClientHello longer than the size cap")
+				}
+				total = 4 + n
+			}
+		}
+		got += avail - i
+		if total >= 0 && got > total {
+			return st, errAt(ErrMalformed, avail-(got-total), "data after the ClientHello in its last record")
+		}
+		if avail < end {
+			need := end - avail
+			if total >= 0 {
+				if rest := total - got - need; rest > 0 {
+					need += recordHeaderLen + rest
+				}
+			}
+			return st, errShort(len(b), need)
+		}
+		off = end
+		st.records++
+		if total >= 0 && got == total {
+			st.total, st.consumed = total, off
+			return st, nil
+		}
+	}
+}
+
+// hsRemaining is the minimum number of handshake bytes still to come.
+func hsRemaining(total, got int) int {
+	if total < 0 {
+		return max(1, 4-got)
+	}
+	return total - got
+}
+
+// classifyFirst explains why b, whose first byte is not a handshake record
+// type, is refused.
+func classifyFirst(b []byte) *Error {
+	c := b[0]
+	switch {
+	case c&0x80 != 0:
+		// SSLv2 record: 2-byte length with the top bit set, then msg_type 1
+		// (RFC 5246, Appendix E.2).
+		if len(b) < 3 {
+			return errShort(len(b), 3-len(b))
+		}
+		if b[2] == 1 {
+			return errAt(ErrSSLv2, 0, "SSLv2-compatible CLIENT-HELLO")
+		}
+		return errAt(ErrNotTLS, 0, "first byte is not a TLS record type")
+	case c >= 0x14 && c <= 0x18:
+		// change_cipher_spec, alert, application_data, heartbeat.
+		if len(b) < 2 {
+			return errShort(len(b), recordHeaderLen-len(b))
+		}
+		if b[1] == 3 {
+			return errAt(ErrNotClientHello, 0, "first record is not a handshake record")
+		}
+	}
+	return errAt(ErrNotTLS, 0, "first byte is not a TLS record type")
+}
+
+// parseHandshake parses the ClientHello handshake message m (with its 4-byte
+// header) into h. Offsets in errors count from the record header, as if m
+// followed a single 5-byte record header.
+func (h *Hello) parseHandshake(m []byte) *Error {
+	h.raw = m
+	n := uint32(len(m))
+	s := cryptobyte.String(m[4:])
+	pos := func() int { return recordHeaderLen + int(n) - len(s) }
+
+	// RFC 8446, Section 4.1.2.
+	var sid, cs, comp cryptobyte.String
+	if !s.ReadUint16(&h.vers) || !s.Skip(32) || !s.ReadUint8LengthPrefixed(&sid) {
+		return errAt(ErrMalformed, pos(), "truncated ClientHello")
+	}
+	if len(sid) > 32 {
+		return errAt(ErrMalformed, pos()-len(sid)-1, "legacy_session_id longer than 32 bytes")
+	}
+	h.sessionID = spanAt(n, s, sid)
+	if !s.ReadUint16LengthPrefixed(&cs) {
+		return errAt(ErrMalformed, pos(), "truncated cipher_suites")
+	}
+	if len(cs) < 2 || len(cs)&1 != 0 {
+		return errAt(ErrMalformed, pos()-len(cs)-2, "cipher_suites length not a positive even number")
+	}
+	h.ciphers = spanAt(n, s, cs)
+	if !s.ReadUint8LengthPrefixed(&comp) {
+		return errAt(ErrMalformed, pos(), "truncated compression_methods")
+	}
+	if bytes.IndexByte(comp, 0) < 0 {
+		return errAt(ErrMalformed, pos()-len(comp)-1, "compression_methods without null")
+	}
+	h.compression = spanAt(n, s, comp)
+	if s.Empty() {
+		return nil // no extensions block (TLS 1.0-1.2 clients may omit it)
+	}
+	var exts cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&exts) {
+		return errAt(ErrMalformed, pos(), "truncated extensions")
+	}
+	if !s.Empty() {
+		return errAt(ErrMalformed, pos(), "data after the extensions block")
+	}
+	h.exts = spanAt(n, s, exts)
+	h.flags |= flagExtensions
+	return h.parseExtensions(exts, n)
+}
+
+// spanAt returns the span of sub, which was just read from the front of what
+// is now rest, inside a message of length n.
+func spanAt(n uint32, rest, sub cryptobyte.String) span {
+	end := n - uint32(len(rest))
+	return span{end - uint32(len(sub)), end}
+}
+
+// isGREASE reports whether v is a GREASE value (RFC 8701): 0x0a0a, 0x1a1a ... 0xfafa.
+func isGREASE(v uint16) bool {
+	return v&0x0f0f == 0x0a0a && v>>8 == v&0xff
+}
+
+func (h *Hello) parseExtensions(exts cryptobyte.String, n uint32) *Error {
+	// Duplicate detection in linear time: a bitset for types below 256, a
+	// 16-bit mask for the 16 GREASE values and a short list for the rest; a
+	// hello with more than len(others) other types is checked again by
+	// dupSlow with a full 64 Ki-bit set.
+	var low [4]uint64
+	var grease uint16
+	var others [8]uint16
+	nOthers, overflow := 0, false
+
+	for !exts.Empty() {
+		at := recordHeaderLen + int(n) - len(exts)
+		var typ uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+			return errAt(ErrMalformed, at, "truncated extension")
+		}
+		switch {
+		case typ < 256:
+			w, bit := typ>>6, uint64(1)<<(typ&63)
+			if low[w]&bit != 0 {
+				return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+			}
+			low[w] |= bit
+		case isGREASE(typ):
+			bit := uint16(1) << (typ >> 12)
+			if grease&bit != 0 {
+				return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+			}
+			grease |= bit
+		case !overflow:
+			for _, o := range others[:nOthers] {
+				if o == typ {
+					return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+				}
+			}
+			if nOthers < len(others) {
+				others[nOthers] = typ
+				nOthers++
+			} else {
+				overflow = true
+			}
+		}
+		if typ >= 0x40 && typ != extECH && typ != extRenegotiationInfo {
+			continue // not looked into
+		}
+		end := n - uint32(len(exts)) // data ends where the next extension begins
+		sp := span{end - uint32(len(data)), end}
+		if e := h.parseExtension(typ, data, sp, at, exts.Empty()); e != nil {
+			return e
+		}
+	}
+	if overflow {
+		return dupSlow(h.raw[h.exts.off:h.exts.end], int(h.exts.off)+recordHeaderLen)
+	}
+	return nil
+}
+
+// parseExtension checks the framing of one extension the package exposes or
+// that crypto/tls checks, and records its span. at is the error offset of the
+// extension header; last reports whether it is the last extension.
+func (h *Hello) parseExtension(typ uint16, data cryptobyte.String, sp span, at int, last bool) *Error {
+	bad := func(detail string) *Error { return errExt(ErrMalformed, at, typ, detail) }
+	switch typ {
+	case extServerName: // RFC 6066, Section 3
+		var list cryptobyte.String
+		if !data.ReadUint16LengthPrefixed(&list) || list.Empty() {
+			return bad("empty or truncated server_name list")
+		}
+		for !list.Empty() {
+			var nameType uint8
+			var name cryptobyte.String
+			if !list.ReadUint8(&nameType) || !list.ReadUint16LengthPrefixed(&name) {
+				return bad("truncated server_name entry")
+			}
+			if name.Empty() {
+				return bad("empty server name") // HostName<1..2^16-1>
+			}
+			if nameType != 0 {
+				continue // unknown name types are skipped (RFC 6066)
+			}
+			if h.flags&flagServerName != 0 {
+				return errExt(ErrDuplicateName, at, typ, "two host_name entries")
+			}
+			nameEnd := sp.end - uint32(len(data)) - uint32(len(list))
+			if i := badHostByte(name); i >= 0 {
+				return errExt(ErrInvalidHostname, recordHeaderLen+int(nameEnd)-len(name)+i, typ, "control byte, space or empty label in host_name")
+			}
+			h.serverName = span{nameEnd - uint32(len(name)), nameEnd}
+			h.flags |= flagServerName
+		}
+	case extALPN: // RFC 7301, Section 3.1
+		var list cryptobyte.String
+		if !data.ReadUint16LengthPrefixed(&list) || list.Empty() {
+			return bad("empty or truncated ALPN list")
+		}
+		h.alpn = span{sp.end - uint32(len(data)) - uint32(len(list)), sp.end - uint32(len(data))}
+		for !list.Empty() {
+			var proto cryptobyte.String
+			if !list.ReadUint8LengthPrefixed(&proto) {
+				return bad("truncated ALPN protocol name")
+			}
+			if proto.Empty() {
+				return bad("empty ALPN protocol name")
+			}
+		}
+		h.flags |= flagALPN
+	case extSupportedVersions: // RFC 8446, Section 4.2.1
+		var list cryptobyte.String
+		if !data.ReadUint8LengthPrefixed(&list) || list.Empty() || len(list)&1 != 0 {
+			return bad("bad supported_versions list")
+		}
+		h.versions = span{sp.off + 1, sp.off + 1 + uint32(len(list))}
+		h.flags |= flagVersions
+	case extSupportedGroups, extSignatureAlgorithms, extSigAlgsCert: // RFC 8446, Sections 4.2.7, 4.2.3
+		var list cryptobyte.String
+		if !data.ReadUint16LengthPrefixed(&list) || list.Empty() || len(list)&1 != 0 {
+			return bad("bad uint16 list")
+		}
+		l := span{sp.off + 2, sp.off + 2 + uint32(len(list))}
+		switch typ {
+		case extSupportedGroups:
+			h.groups = l
+		case extSignatureAlgorithms:
+			h.sigAlgs = l
+		}
+	case extKeyShare: // RFC 8446, Section 4.2.8
+		var list cryptobyte.String
+		if !data.ReadUint16LengthPrefixed(&list) {
+			return bad("truncated key_share list")
+		}
+		h.keyShares = span{sp.off + 2, sp.off + 2 + uint32(len(list))}
+		for !list.Empty() {
+			var key cryptobyte.String
+			if !list.Skip(2) || !list.ReadUint16LengthPrefixed(&key) || key.Empty() {
+				return bad("bad key_share entry")
+			}
+		}
+	case extECPointFormats: // RFC 8422, Section 5.1.2
+		var list cryptobyte.String
+		if !data.ReadUint8LengthPrefixed(&list) || list.Empty() {
+			return bad("bad ec_point_formats list")
+		}
+		h.pointFormats = span{sp.off + 1, sp.off + 1 + uint32(len(list))}
+	case extStatusRequest: // RFC 6066, Section 8
+		var x cryptobyte.String
+		if !data.Skip(1) || !data.ReadUint16LengthPrefixed(&x) || !data.ReadUint16LengthPrefixed(&x) {
+			return bad("truncated status_request")
+		}
+	case extRenegotiationInfo: // RFC 5746, Section 3.2
+		var x cryptobyte.String
+		if !data.ReadUint8LengthPrefixed(&x) {
+			return bad("truncated renegotiation_info")
+		}
+	case extCookie: // RFC 8446, Section 4.2.2
+		var x cryptobyte.String
+		if !data.ReadUint16LengthPrefixed(&x) || x.Empty() {
+			return bad("bad cookie")
+		}
+	case extPSKModes: // RFC 8446, Section 4.2.9
+		var x cryptobyte.String
+		if !data.ReadUint8LengthPrefixed(&x) {
+			return bad("truncated psk_key_exchange_modes")
+		}
+	case extPreSharedKey: // RFC 8446, Section 4.2.11
+		if !last {
+			return bad("pre_shared_key is not the last extension")
+		}
+		var ids, binders cryptobyte.String
+		if !data.ReadUint16LengthPrefixed(&ids) || ids.Empty() {
+			return bad("bad pre_shared_key identities")
+		}
+		for !ids.Empty() {
+			var id cryptobyte.String
+			if !ids.ReadUint16LengthPrefixed(&id) || id.Empty() || !ids.Skip(4) {
+				return bad("bad pre_shared_key identity")
+			}
+		}
+		if !data.ReadUint16LengthPrefixed(&binders) || binders.Empty() {
+			return bad("bad pre_shared_key binders")
+		}
+		for !binders.Empty() {
+			var binder cryptobyte.String
+			if !binders.ReadUint8LengthPrefixed(&binder) || binder.Empty() {
+				return bad("bad pre_shared_key binder")
+			}
+		}
+	case extECH: // draft-ietf-tls-esni
+		h.flags |= flagECH
+		return nil
+	default:
+		return nil // flag-only or unknown extensions: contents not checked
+	}
+	if !data.Empty() {
+		return bad("data after the extension body")
+	}
+	return nil
+}
+
+// badHostByte returns the index of the first byte that makes name unusable as
+// a host name (a control byte, a space, DEL, or a dot that starts an empty
+// label), or -1. One trailing dot is allowed.
+func badHostByte(name []byte) int {
+	dot := true // a leading dot is an empty label
+	for i, c := range name {
+		if c <= ' ' || c == 0x7f {
+			return i
+		}
+		if c == '.' {
+			if dot {
+				return i
+			}
+			dot = true
+		} else {
+			dot = false
+		}
+	}
+	return -1
+}
+
+// dupSlow finds duplicate extension types in the extensions block b (already
+// framed and checked) with a bitset over the whole 16-bit type space. It runs
+// only for hellos with many extension types of 256 and above.
+//
+//go:noinline
+func dupSlow(b []byte, base int) *Error {
+	var seen [1 << 16 / 64]uint64
+	s := cryptobyte.String(b)
+	for !s.Empty() {
+		at := base + len(b) - len(s)
+		var typ uint16
+		var data cryptobyte.String
+		if !s.ReadUint16(&typ) || !s.ReadUint16LengthPrefixed(&data) {
+			return errAt(ErrMalformed, at, "truncated extension")
+		}
+		w, bit := typ>>6, uint64(1)<<(typ&63)
+		if seen[w]&bit != 0 {
+			return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+		}
+		seen[w] |= bit
+	}
+	return nil
+}
