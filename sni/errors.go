@@ -81,6 +81,9 @@ type Error struct {
 	Ext uint16
 	// InExt reports whether Ext is set.
 	InExt bool
+	// Err is the read error that ended [Peek] before the hello was complete
+	// (io.ErrUnexpectedEOF, a deadline error...), for Kind [ErrShort].
+	Err error
 }
 
 // Error returns "sni: <kind>: <detail> (offset N)".
@@ -104,11 +107,21 @@ func (e *Error) Error() string {
 	b = append(b, " (offset "...)
 	b = strconv.AppendInt(b, int64(e.Offset), 10)
 	b = append(b, ')')
+	if e.Err != nil {
+		b = append(b, ": "...)
+		b = append(b, e.Err.Error()...)
+	}
 	return string(b)
 }
 
-// Unwrap returns e.Kind, so errors.Is(err, ErrMalformed) works.
-func (e *Error) Unwrap() error { return e.Kind }
+// Unwrap returns e.Kind and e.Err, so errors.Is(err, ErrShort) and
+// errors.Is(err, os.ErrDeadlineExceeded) both work.
+func (e *Error) Unwrap() []error {
+	if e.Err != nil {
+		return []error{e.Kind, e.Err}
+	}
+	return []error{e.Kind}
+}
 
 func errAt(kind error, off int, detail string) *Error {
 	return &Error{Kind: kind, Offset: off, Detail: detail}

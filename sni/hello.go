@@ -29,8 +29,8 @@ type Hello struct {
 	flags    uint8
 
 	sessionID, ciphers, compression, exts span
-	serverName, alpn, versions, groups   span
-	keyShares, sigAlgs, pointFormats     span
+	serverName, alpn, versions, groups    span
+	keyShares, sigAlgs, pointFormats      span
 }
 
 func (h *Hello) view(s span) []byte { return h.raw[s.off:s.end:s.end] }

@@ -93,8 +93,8 @@ func (p *Parser) Parse(b []byte) (Hello, error) {
 // parseSlow handles everything but a complete single-record hello: errors in
 // the record layer, incomplete input and reassembly of fragments.
 func (p *Parser) parseSlow(b []byte, maxSize int) (Hello, error) {
-	st, e := scan(b, maxSize)
-	if e != nil {
+	st := scanner{maxSize: maxSize}
+	if e := st.scan(b); e != nil {
 		return Hello{}, e
 	}
 	var h Hello
@@ -121,51 +121,58 @@ func (p *Parser) parseSlow(b []byte, maxSize int) (Hello, error) {
 	return h, nil
 }
 
-// scanState is what scan learned about the record layer.
-type scanState struct {
-	total    int // handshake message length including its 4-byte header
-	consumed int // bytes of input holding the hello's records
-	records  int // number of records holding the hello
+// scanner walks the TLS records at the start of a stream until the
+// ClientHello handshake message is complete. It keeps its position after
+// each complete record, so that feeding it a growing buffer (as Peek does)
+// costs linear time however small the records and reads are.
+type scanner struct {
+	maxSize  int
+	off      int // end of the last complete record
+	got      int // handshake bytes in complete records
+	total    int // handshake message length with its header, 0 until known
+	records  int // complete records
+	consumed int // set once the hello is complete
+	hdr      [4]byte
 }
 
-// scan walks the TLS records at the start of b until the ClientHello
-// handshake message is complete. It reports record-layer errors as soon as
-// the offending byte is present, and ErrShort (with the minimum number of
-// bytes still needed) when b ends before the hello does.
-func scan(b []byte, maxSize int) (scanState, *Error) {
-	var st scanState
-	off, got := 0, 0 // got: handshake bytes seen so far
-	total := -1      // handshake message length, once its header is seen
-	var hdr [4]byte
+// scan continues over b, which must extend the bytes given before. It
+// reports record-layer errors as soon as the offending byte is present, and
+// ErrShort (with the minimum number of bytes still needed) when b ends before
+// the hello does. It returns nil once the hello is complete.
+func (s *scanner) scan(b []byte) *Error {
+	if s.consumed > 0 {
+		return nil
+	}
+	off, got, total, hdr := s.off, s.got, s.total, s.hdr
 	for {
 		rem := len(b) - off
 		if rem < 1 {
-			return st, errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+			return errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
 		}
 		if b[off] != recordTypeHandshake {
 			if off == 0 {
-				return st, classifyFirst(b)
+				return classifyFirst(b)
 			}
-			return st, errAt(ErrMalformed, off, "non-handshake record inside the ClientHello")
+			return errAt(ErrMalformed, off, "non-handshake record inside the ClientHello")
 		}
 		if rem < 2 {
-			return st, errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+			return errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
 		}
 		if b[off+1] != 3 {
 			if off == 0 {
-				return st, errAt(ErrNotTLS, 1, "record version is not 3.x")
+				return errAt(ErrNotTLS, 1, "record version is not 3.x")
 			}
-			return st, errAt(ErrMalformed, off+1, "record version is not 3.x")
+			return errAt(ErrMalformed, off+1, "record version is not 3.x")
 		}
 		if rem < recordHeaderLen {
-			return st, errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+			return errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
 		}
 		rlen := int(b[off+3])<<8 | int(b[off+4])
 		if rlen == 0 {
-			return st, errAt(ErrMalformed, off+3, "zero-length handshake record")
+			return errAt(ErrMalformed, off+3, "zero-length handshake record")
 		}
 		if rlen > maxRecordLen {
-			return st, errAt(ErrRecordOverflow, off+3, "record longer than 2^14 bytes")
+			return errAt(ErrRecordOverflow, off+3, "record longer than 2^14 bytes")
 		}
 		start := off + recordHeaderLen
 		end := start + rlen
@@ -175,41 +182,42 @@ func scan(b []byte, maxSize int) (scanState, *Error) {
 			hdr[got] = b[i]
 			got++
 			if got == 1 && hdr[0] != typeClientHello {
-				return st, errAt(ErrNotClientHello, i, "handshake message is not a ClientHello")
+				return errAt(ErrNotClientHello, i, "handshake message is not a ClientHello")
 			}
 			if got == 4 {
 				n := int(hdr[1])<<16 | int(hdr[2])<<8 | int(hdr[3])
-				if n > maxSize {
-					return st, errAt(ErrRecordOverflow, i-2, "ClientHello longer than the size cap")
+				if n > s.maxSize {
+					return errAt(ErrRecordOverflow, i-2, "ClientHello longer than the size cap")
 				}
 				total = 4 + n
 			}
 		}
 		got += avail - i
-		if total >= 0 && got > total {
-			return st, errAt(ErrMalformed, avail-(got-total), "data after the ClientHello in its last record")
+		if total > 0 && got > total {
+			return errAt(ErrMalformed, avail-(got-total), "data after the ClientHello in its last record")
 		}
 		if avail < end {
 			need := end - avail
-			if total >= 0 {
+			if total > 0 {
 				if rest := total - got - need; rest > 0 {
 					need += recordHeaderLen + rest
 				}
 			}
-			return st, errShort(len(b), need)
+			return errShort(len(b), need)
 		}
 		off = end
-		st.records++
-		if total >= 0 && got == total {
-			st.total, st.consumed = total, off
-			return st, nil
+		s.off, s.got, s.total, s.hdr = off, got, total, hdr
+		s.records++
+		if total > 0 && got == total {
+			s.consumed = off
+			return nil
 		}
 	}
 }
 
 // hsRemaining is the minimum number of handshake bytes still to come.
 func hsRemaining(total, got int) int {
-	if total < 0 {
+	if total == 0 {
 		return max(1, 4-got)
 	}
 	return total - got
