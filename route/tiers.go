@@ -4,7 +4,7 @@ package route
 type Edge struct {
 	// Timeouts for connections through the edge. Zero fields take defaults:
 	// connect 5s, client 30s, server 30s.
-	Timeouts Timeouts `json:"timeouts,omitempty"`
+	Timeouts Timeouts `json:"timeouts,omitzero"`
 	// InspectDelay is how long the edge waits for a ClientHello on TLS
 	// listeners before giving up (HAProxy "tcp-request inspect-delay").
 	// Zero means 5s.

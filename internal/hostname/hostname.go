@@ -154,6 +154,8 @@ func ParsePattern(s string) (Pattern, error) {
 	switch {
 	case s == "*":
 		return Pattern{kind: KindAny}, nil
+	case s == "*.":
+		return Pattern{}, &Error{Name: s, Offset: 2, Detail: "empty label"}
 	case strings.HasPrefix(s, "*."):
 		if err := validate(s, s[2:], 2); err != nil {
 			return Pattern{}, err

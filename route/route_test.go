@@ -1,0 +1,217 @@
+package route_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-go/drawbridge/internal/golden"
+	"github.com/drawbridge-go/drawbridge/route"
+)
+
+// scenarioFiles are the example route files, one per seed scenario.
+func scenarioFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../examples/edgegen/testdata/*.yaml")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("scenario files: %v %v", files, err)
+	}
+	return files
+}
+
+func loadFile(t *testing.T, path string) *route.Config {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := route.Load(f)
+	if err != nil {
+		t.Fatalf("Load(%s) = %v", path, err)
+	}
+	return c
+}
+
+func TestScenariosValidate(t *testing.T) {
+	for _, f := range scenarioFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c := loadFile(t, f)
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate() = %v", err)
+			}
+		})
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	for _, f := range scenarioFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c := loadFile(t, f)
+			out, err := route.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c2, err := route.Parse(out)
+			if err != nil {
+				t.Fatalf("Parse(Marshal(c)) = %v\n%s", err, out)
+			}
+			if !reflect.DeepEqual(c, c2) {
+				t.Errorf("Load(Marshal(c)) != c\n%s", out)
+			}
+			out2, _ := route.Marshal(c2)
+			if !bytes.Equal(out, out2) {
+				t.Errorf("Marshal is not deterministic")
+			}
+		})
+	}
+}
+
+// TestBadFiles checks the errors of every file in testdata/bad.txtar: each
+// "-- name.yaml --" file is loaded and validated, and the error text must
+// equal the file "-- name.err --".
+func TestBadFiles(t *testing.T) {
+	const path = "testdata/bad.txtar"
+	a := golden.Load(t, path)
+	for _, f := range a.Files {
+		name, ok := strings.CutSuffix(f.Name, ".yaml")
+		if !ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			c, err := route.Parse(f.Data)
+			if err == nil {
+				err = c.Validate()
+			}
+			if err == nil {
+				t.Fatalf("no error for %s", f.Name)
+			}
+			golden.Check(t, path, name+".err", []byte(err.Error()+"\n"))
+		})
+	}
+}
+
+func TestValidationErrorUnwrap(t *testing.T) {
+	c := &route.Config{Listeners: []route.Listener{{Name: "x", Port: 70000, Protocol: "UDP"}}}
+	err := c.Validate()
+	var ve *route.ValidationError
+	if !errors.As(err, &ve) || len(ve.Errors) != 2 {
+		t.Fatalf("Validate() = %v; want 2 problems", err)
+	}
+	var fe *route.FieldError
+	if !errors.As(err, &fe) || fe.Path != "listeners[0].port" {
+		t.Errorf("errors.As FieldError = %v", fe)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", "route: empty file"},
+		{"name: a\nlisteners:\n- name: x\n  prot: HTTP\n", `route: line 4: prot: unknown field`},
+		{"name: a\nname: b\n", `route: line 2: key "name" already set in map`},
+		{"listeners:\n- name: x\n  port: eighty\n", `route: line 3: listeners.port: cannot use a string as int`},
+		{"edge:\n  inspectDelay: 5\n", `duration must be a string`},
+		{"edge:\n  inspectDelay: 5 s\n", `invalid duration "5 s"`},
+		{"listeners: [\n", `route: line 1: did not find expected node content`},
+	} {
+		_, err := route.Parse([]byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v; want error containing %q", tt.in, err, tt.want)
+		}
+	}
+	if _, err := route.Load(strings.NewReader(strings.Repeat(" ", route.MaxFileSize+1))); err == nil {
+		t.Error("Load accepted a file over MaxFileSize")
+	}
+}
+
+func TestDerivations(t *testing.T) {
+	c := loadFile(t, "../examples/edgegen/testdata/http-reencrypt.yaml")
+	r := &c.Routes[0]
+	if got := route.ServerName(r); got != "helloworld.example.tech" {
+		t.Errorf("ServerName = %q", got)
+	}
+	if got := c.GatewayPort(r); got != 443 {
+		t.Errorf("GatewayPort = %d; want 443", got)
+	}
+	if c.EdgeSendsProxy() {
+		t.Error("EdgeSendsProxy = true without gateway.proxyProtocol")
+	}
+	p := loadFile(t, "../examples/edgegen/testdata/passthrough-proxy.yaml")
+	if !p.EdgeSendsProxy() {
+		t.Error("EdgeSendsProxy = false with gateway.proxyProtocol native")
+	}
+	if n, ok := p.NumTrustedProxies(); ok {
+		t.Errorf("NumTrustedProxies = %d for a TCP edge; want unset", n)
+	}
+	s := loadFile(t, "../examples/edgegen/testdata/sni-split.yaml")
+	if n, ok := s.NumTrustedProxies(); !ok || n != 1 {
+		t.Errorf("NumTrustedProxies = %d, %v; want 1 (forwardFor)", n, ok)
+	}
+	for _, r := range s.Routes {
+		want := map[string]int{"acme-kube": 80, "kube": 443}[r.Name]
+		b, _ := s.BackendByName(r.Backend)
+		if want == 0 && s.BehindGateway(b) {
+			t.Errorf("route %s: backend %s behind the gateway", r.Name, b.Name)
+		}
+		if want != 0 && s.GatewayPort(&r) != want {
+			t.Errorf("GatewayPort(%s) = %d; want %d", r.Name, s.GatewayPort(&r), want)
+		}
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	files, _ := filepath.Glob("../examples/edgegen/testdata/*.yaml")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	a := golden.Load(f, "testdata/bad.txtar")
+	for _, file := range a.Files {
+		f.Add(file.Data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := route.Parse(data)
+		if err != nil {
+			if c != nil {
+				t.Fatal("Parse returned a config with an error")
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			if !strings.HasPrefix(err.Error(), "route: ") {
+				t.Fatalf("error without package prefix: %v", err)
+			}
+			return
+		}
+		// A valid config round-trips.
+		out, err := route.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := route.Parse(out)
+		if err != nil {
+			t.Fatalf("Parse(Marshal(c)) = %v\n%s", err, out)
+		}
+		if err := c2.Validate(); err != nil {
+			t.Fatalf("Validate after round trip = %v", err)
+		}
+		for _, l := range c.Listeners {
+			paths := false
+			for _, r := range c.RoutesOf(l.Name) {
+				paths = paths || r.PathPrefix != ""
+			}
+			if paths {
+				continue // a Table matches names only
+			}
+			if _, err := c.Table(l.Name); err != nil {
+				t.Fatalf("Table(%s) = %v on a valid config", l.Name, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,130 @@
+package route_test
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/drawbridge-go/drawbridge/route"
+)
+
+func tableOf(t testing.TB, hosts ...string) *route.Table {
+	t.Helper()
+	var rs []route.Route
+	for _, h := range hosts {
+		rs = append(rs, route.Route{Name: h, Hosts: []string{h}})
+	}
+	tb, err := route.NewTable(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func TestTableMatch(t *testing.T) {
+	tb := tableOf(t, "a.example.com", "*.example.com", "*.b.example.com", "x.b.example.com", "*.com", "*")
+	for _, tt := range []struct{ name, want string }{
+		{"a.example.com", "a.example.com"},
+		{"A.EXAMPLE.com.", "a.example.com"},
+		{"z.example.com", "*.example.com"},
+		{"deep.z.example.com", "*.example.com"},
+		{"y.b.example.com", "*.b.example.com"},
+		{"x.b.example.com", "x.b.example.com"},
+		{"X.B.Example.Com", "x.b.example.com"},
+		{"b.example.com", "*.example.com"},
+		{"example.com", "*.com"},
+		{"evil-example.com", "*.com"},
+		{"example.org", "*"},
+		{"localhost", "*"},
+	} {
+		if r := tb.Match(tt.name); r == nil || r.Name != tt.want {
+			t.Errorf("Match(%q) = %v; want %q", tt.name, r, tt.want)
+		}
+		if r := tb.MatchBytes([]byte(tt.name)); r == nil || r.Name != tt.want {
+			t.Errorf("MatchBytes(%q) = %v; want %q", tt.name, r, tt.want)
+		}
+	}
+	noAny := tableOf(t, "a.example.com", "*.example.com")
+	for _, name := range []string{"", ".", "example.com", "a.example.com.evil.org", "evil-example.com", ".example.com", string(make([]byte, 300))} {
+		if r := noAny.Match(name); r != nil {
+			t.Errorf("Match(%q) = %q; want no match", name, r.Name)
+		}
+	}
+	if i := noAny.MatchIndex("q.example.com"); i != 1 {
+		t.Errorf("MatchIndex(q.example.com) = %d; want 1", i)
+	}
+}
+
+func TestNewTableErrors(t *testing.T) {
+	if _, err := route.NewTable([]route.Route{{Hosts: []string{"a.b"}}, {Hosts: []string{"A.B."}}}); err == nil {
+		t.Error("NewTable accepted a host routed twice")
+	}
+	if _, err := route.NewTable([]route.Route{{Hosts: []string{"*."}}}); err == nil {
+		t.Error("NewTable accepted an invalid pattern")
+	}
+}
+
+func TestTableMatchNoAllocs(t *testing.T) {
+	tb := tableOf(t, "a.example.com", "*.example.com", "*")
+	b := []byte("Deep.Z.Example.COM.")
+	for _, name := range []string{"a.example.com", "Deep.Z.Example.COM.", "other.org"} {
+		if n := testing.AllocsPerRun(100, func() { tb.Match(name) }); n != 0 {
+			t.Errorf("Match(%q) allocates %v times; want 0", name, n)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { tb.MatchBytes(b) }); n != 0 {
+		t.Errorf("MatchBytes allocates %v times; want 0", n)
+	}
+}
+
+// benchTable builds a table of n exact hosts and n/10 wildcards, and returns
+// the names to look up for each kind of hit.
+func benchTable(b *testing.B, n int) (*route.Table, map[string][]string) {
+	rs := make([]route.Route, 0, n+n/10+1)
+	names := map[string][]string{}
+	for i := range n {
+		h := "svc-" + strconv.Itoa(i) + ".apps.example.com"
+		rs = append(rs, route.Route{Name: "r" + strconv.Itoa(i), Hosts: []string{h}})
+		if i%(max(n/1024, 1)) == 0 {
+			names["exact"] = append(names["exact"], h)
+		}
+	}
+	for i := range max(n/10, 1) {
+		s := "tenant-" + strconv.Itoa(i) + ".example.net"
+		rs = append(rs, route.Route{Name: "w" + strconv.Itoa(i), Hosts: []string{"*." + s}})
+		if i%(max(n/10/1024, 1)) == 0 {
+			names["wildcard"] = append(names["wildcard"], "www.eu."+s)
+		}
+	}
+	for i := range 1024 {
+		names["miss"] = append(names["miss"], "nope-"+strconv.Itoa(i)+".unknown.example.org")
+	}
+	tb, err := route.NewTable(rs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tb, names
+}
+
+func BenchmarkTableMatch(b *testing.B) {
+	for _, n := range []int{10, 1000, 100000} {
+		tb, names := benchTable(b, n)
+		for _, kind := range []string{"exact", "wildcard", "miss"} {
+			list := names[kind]
+			for len(list) < 1024 {
+				list = append(list, list...)
+			}
+			miss := kind == "miss"
+			b.Run(fmt.Sprintf("hosts=%d/%s", n, kind), func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if r := tb.Match(list[i&1023]); r == nil && !miss {
+						b.Fatalf("Match(%q) = nil", list[i&1023])
+					}
+					i++
+				}
+			})
+		}
+	}
+}
