@@ -1,0 +1,50 @@
+// Package drawbridge is an SDK for the traffic edge in front of an Istio mesh:
+// HAProxy (or a Go proxy of your own) routing TLS by SNI without decrypting
+// it, keeping the client's address with the PROXY protocol, re-encrypting to
+// the Istio ingress gateway with the right SNI and Host, and an Istio
+// configuration that agrees with all of it.
+//
+// This package holds no code; it is the map of the SDK.
+//
+// # Packages
+//
+// The data plane, for proxies built on drawbridge:
+//
+//   - [github.com/drawbridge-go/drawbridge/sni] parses a TLS ClientHello and
+//     peeks it off a net.Conn without consuming it: server name, ALPN,
+//     versions, JA3/JA4 fingerprints.
+//   - [github.com/drawbridge-go/drawbridge/proxyproto] reads and writes
+//     PROXY protocol v1 and v2 headers with their TLVs, and wraps a
+//     net.Listener so that only trusted peers may send one.
+//
+// The model and its generators:
+//
+//   - [github.com/drawbridge-go/drawbridge/route] describes the edge once:
+//     listeners, routes, backends, the edge and gateway tiers, and where TLS
+//     ends. It validates, reads and writes YAML, and compiles a runtime host
+//     table ([route.Table]) for custom proxies.
+//   - [github.com/drawbridge-go/drawbridge/haproxycfg] is a typed haproxy.cfg
+//     with safe quoting, compiled from a route.Config.
+//   - [github.com/drawbridge-go/drawbridge/istiocfg] builds Istio resources
+//     (Gateway, VirtualService, DestinationRule, ServiceEntry, EnvoyFilter,
+//     Telemetry, mesh config) on istio.io/api types, compiled from the same
+//     route.Config, and writes them as deterministic YAML.
+//
+// # Data flow
+//
+// Configuration: route.Load (or Go literals) → Config.Validate (every
+// problem, each with a field path) → haproxycfg.Compile and istiocfg.Compile
+// → haproxy.cfg with map files, and Istio YAML. The same input gives the
+// same bytes.
+//
+// Data plane: net.Listener → proxyproto.Listener (a header only from trusted
+// peers, under a deadline) → sni.Peek (just the ClientHello, bounded) →
+// route.Table.Match → dial the backend → a PROXY v2 header → copy both ways.
+//
+// # Stability
+//
+// Until version 1.0.0, minor versions may change exported APIs; every such
+// change is named in the release notes. The generated configurations are
+// deterministic within a version: a change of output is a change of version.
+// Packages under internal/ are not for use outside this module.
+package drawbridge
