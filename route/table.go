@@ -174,24 +174,51 @@ func (t *Table) MatchIndex(serverName string) int {
 		return int(i)
 	}
 	if len(t.suffix.slots) > 0 {
-		// Longest suffix first: dots from the left. Skip suffixes no
-		// wildcard is as long as.
-		for k := 0; ; {
-			d := strings.IndexByte(name[k+1:], '.')
-			if d < 0 {
-				break
-			}
-			k += 1 + d
-			n := len(name) - k
-			if t.suffixLens[n/64]&(1<<(n%64)) == 0 {
-				continue
-			}
-			if i := t.suffix.get(t.seed.hashFold(name[k:]), name[k:]); i >= 0 {
-				return int(i)
-			}
+		if i := t.matchSuffix(name); i >= 0 {
+			return int(i)
 		}
 	}
 	return int(t.any)
+}
+
+// matchSuffix returns the route of the longest wildcard suffix of name, or
+// -1. It finds the dots eight bytes at a time, left to right (longest suffix
+// first), and probes only suffixes whose length some wildcard has.
+func (t *Table) matchSuffix(name string) int32 {
+	i := 0
+	for ; i < len(name); i += 8 {
+		var m uint64
+		if i+8 <= len(name) {
+			m = dotBytes(load8(name, i))
+		} else {
+			// The last partial word: load the final 8 bytes (or fewer)
+			// and drop the bytes already seen.
+			for j := i; j < len(name); j++ {
+				if name[j] == '.' {
+					m |= 0x80 << (8 * (j - i))
+				}
+			}
+		}
+		for ; m != 0; m &= m - 1 {
+			k := i + bits.TrailingZeros64(m)/8
+			n := len(name) - k
+			if k == 0 || name[k-1] == '.' || t.suffixLens[n/64]&(1<<(n%64)) == 0 {
+				continue
+			}
+			if r := t.suffix.get(t.seed.hashFold(name[k:]), name[k:]); r >= 0 {
+				return r
+			}
+		}
+	}
+	return -1
+}
+
+// dotBytes returns 0x80 in each byte of w that is '.', and 0 elsewhere.
+func dotBytes(w uint64) uint64 {
+	const low7 = 0x7F7F7F7F7F7F7F7F
+	x := w ^ 0x2E2E2E2E2E2E2E2E // zero where the byte is '.'
+	y := (x & low7) + low7      // high bit set where the low 7 bits are non-zero
+	return ^(y | x | low7)      // high bit set exactly where x is zero
 }
 
 // seed keys a table's hash, so that clients cannot aim for collisions.

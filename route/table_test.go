@@ -3,7 +3,10 @@ package route_test
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/drawbridge-go/drawbridge/internal/hostname"
 
 	"github.com/drawbridge-go/drawbridge/route"
 )
@@ -127,4 +130,58 @@ func BenchmarkTableMatch(b *testing.B) {
 			})
 		}
 	}
+}
+
+// refMatch is the specification of Table.Match: a linear scan.
+func refMatch(pats []hostname.Pattern, name string) int {
+	best, bestLen := -1, -1
+	for i, p := range pats {
+		if !p.Match(name) {
+			continue
+		}
+		switch p.Kind() {
+		case hostname.KindExact:
+			return i
+		case hostname.KindWildcard:
+			if len(p.Suffix()) > bestLen {
+				best, bestLen = i, len(p.Suffix())
+			}
+		case hostname.KindAny:
+			if bestLen < 0 {
+				best, bestLen = i, 0
+			}
+		}
+	}
+	if len(strings.TrimSuffix(name, ".")) > hostname.MaxLen {
+		return -1
+	}
+	return best
+}
+
+func FuzzTableMatch(f *testing.F) {
+	hosts := []string{"a.example.com", "*.example.com", "*.b.example.com", "x.b.example.com", "*.com", "*.a-very-long-label-indeed.example.org", "*"}
+	for _, s := range []string{"a.example.com", "A.B.EXAMPLE.COM.", "x.b.example.com", "evil-example.com", "..", ".example.com", "q.a-very-long-label-indeed.example.org", "\x80.example.com"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, name string, withAny bool) {
+		hs := hosts
+		if !withAny {
+			hs = hosts[:len(hosts)-1]
+		}
+		var pats []hostname.Pattern
+		var rs []route.Route
+		for _, h := range hs {
+			pats = append(pats, hostname.MustParsePattern(h))
+			rs = append(rs, route.Route{Name: h, Hosts: []string{h}})
+		}
+		tb, err := route.NewTable(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := refMatch(pats, name)
+		if got := tb.MatchIndex(name); got != want {
+			t.Fatalf("MatchIndex(%q) = %d; want %d", name, got, want)
+		}
+	})
 }
