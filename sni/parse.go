@@ -2,6 +2,7 @@ package sni
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"golang.org/x/crypto/cryptobyte"
 )
@@ -260,22 +261,26 @@ func (h *Hello) parseHandshake(m []byte) *Error {
 	pos := func() int { return recordHeaderLen + int(n) - len(s) }
 
 	// RFC 8446, Section 4.1.2.
-	var sid, cs, comp cryptobyte.String
-	if !s.ReadUint16(&h.vers) || !s.Skip(32) || !s.ReadUint8LengthPrefixed(&sid) {
+	// Length-prefixed fields are read as a length then ReadBytes: both
+	// inline, unlike ReadUint8LengthPrefixed, which halves the cost here.
+	var sid, cs, comp, exts []byte
+	var l8 uint8
+	var l16 uint16
+	if !s.ReadUint16(&h.vers) || !s.Skip(32) || !s.ReadUint8(&l8) || !s.ReadBytes(&sid, int(l8)) {
 		return errAt(ErrMalformed, pos(), "truncated ClientHello")
 	}
 	if len(sid) > 32 {
 		return errAt(ErrMalformed, pos()-len(sid)-1, "legacy_session_id longer than 32 bytes")
 	}
 	h.sessionID = spanAt(n, s, sid)
-	if !s.ReadUint16LengthPrefixed(&cs) {
+	if !s.ReadUint16(&l16) || !s.ReadBytes(&cs, int(l16)) {
 		return errAt(ErrMalformed, pos(), "truncated cipher_suites")
 	}
 	if len(cs) < 2 || len(cs)&1 != 0 {
 		return errAt(ErrMalformed, pos()-len(cs)-2, "cipher_suites length not a positive even number")
 	}
 	h.ciphers = spanAt(n, s, cs)
-	if !s.ReadUint8LengthPrefixed(&comp) {
+	if !s.ReadUint8(&l8) || !s.ReadBytes(&comp, int(l8)) {
 		return errAt(ErrMalformed, pos(), "truncated compression_methods")
 	}
 	if bytes.IndexByte(comp, 0) < 0 {
@@ -285,8 +290,7 @@ func (h *Hello) parseHandshake(m []byte) *Error {
 	if s.Empty() {
 		return nil // no extensions block (TLS 1.0-1.2 clients may omit it)
 	}
-	var exts cryptobyte.String
-	if !s.ReadUint16LengthPrefixed(&exts) {
+	if !s.ReadUint16(&l16) || !s.ReadBytes(&exts, int(l16)) {
 		return errAt(ErrMalformed, pos(), "truncated extensions")
 	}
 	if !s.Empty() {
@@ -294,12 +298,12 @@ func (h *Hello) parseHandshake(m []byte) *Error {
 	}
 	h.exts = spanAt(n, s, exts)
 	h.flags |= flagExtensions
-	return h.parseExtensions(exts, n)
+	return h.parseExtensions(exts, h.exts.off)
 }
 
 // spanAt returns the span of sub, which was just read from the front of what
 // is now rest, inside a message of length n.
-func spanAt(n uint32, rest, sub cryptobyte.String) span {
+func spanAt(n uint32, rest cryptobyte.String, sub []byte) span {
 	end := n - uint32(len(rest))
 	return span{end - uint32(len(sub)), end}
 }
@@ -309,83 +313,169 @@ func isGREASE(v uint16) bool {
 	return v&0x0f0f == 0x0a0a && v>>8 == v&0xff
 }
 
-func (h *Hello) parseExtensions(exts cryptobyte.String, n uint32) *Error {
-	// Duplicate detection in linear time: a bitset for types below 256, a
-	// 16-bit mask for the 16 GREASE values and a short list for the rest; a
-	// hello with more than len(others) other types is checked again by
-	// dupSlow with a full 64 Ki-bit set.
+// handledTypes has bit t set for each extension type t < 64 that
+// parseExtension looks into.
+const handledTypes = 1<<extServerName | 1<<extStatusRequest | 1<<extSupportedGroups |
+	1<<extECPointFormats | 1<<extSignatureAlgorithms | 1<<extALPN | 1<<extPreSharedKey |
+	1<<extSupportedVersions | 1<<extCookie | 1<<extPSKModes | 1<<extSigAlgsCert | 1<<extKeyShare
+
+// parseExtensions walks the extensions block b, which starts at offset base
+// of h.raw. This is the hot loop of the parser: it indexes bytes directly
+// (with the same length checks cryptobyte performs) because cryptobyte's
+// length-prefixed reads go through memory and cost twice as much here.
+//
+// Duplicates are found in linear time: a bitset for types below 256, a
+// 16-bit mask for the 16 GREASE values and a short list for the rest. A
+// hello with more than len(others) other types continues in
+// parseExtensionsLarge, with a set over the whole 16-bit type space.
+func (h *Hello) parseExtensions(b []byte, base uint32) *Error {
 	var low [4]uint64
 	var grease uint16
 	var others [8]uint16
-	nOthers, overflow := 0, false
-
-	for !exts.Empty() {
-		at := recordHeaderLen + int(n) - len(exts)
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return errAt(ErrMalformed, at, "truncated extension")
+	nOthers := 0
+	for p := 0; p < len(b); {
+		if len(b)-p < 4 {
+			return errAt(ErrMalformed, recordHeaderLen+int(base)+p, "truncated extension")
+		}
+		typ := uint16(b[p])<<8 | uint16(b[p+1])
+		start := p + 4
+		end := start + (int(b[p+2])<<8 | int(b[p+3]))
+		if end > len(b) {
+			return errAt(ErrMalformed, recordHeaderLen+int(base)+p, "truncated extension")
 		}
 		switch {
 		case typ < 256:
 			w, bit := typ>>6, uint64(1)<<(typ&63)
 			if low[w]&bit != 0 {
-				return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+				return errExt(ErrDuplicateExtension, recordHeaderLen+int(base)+p, typ, "extension sent twice")
 			}
 			low[w] |= bit
+			if typ >= 64 || handledTypes>>typ&1 == 0 {
+				p = end
+				continue
+			}
 		case isGREASE(typ):
 			bit := uint16(1) << (typ >> 12)
 			if grease&bit != 0 {
-				return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+				return errExt(ErrDuplicateExtension, recordHeaderLen+int(base)+p, typ, "extension sent twice")
 			}
 			grease |= bit
-		case !overflow:
+			p = end
+			continue
+		default:
 			for _, o := range others[:nOthers] {
 				if o == typ {
-					return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+					return errExt(ErrDuplicateExtension, recordHeaderLen+int(base)+p, typ, "extension sent twice")
 				}
 			}
-			if nOthers < len(others) {
-				others[nOthers] = typ
-				nOthers++
-			} else {
-				overflow = true
+			if nOthers == len(others) {
+				return h.parseExtensionsLarge(b, p, base, &low, grease, &others)
+			}
+			others[nOthers] = typ
+			nOthers++
+			if typ == extECH {
+				h.flags |= flagECH
+			}
+			if typ != extRenegotiationInfo {
+				p = end
+				continue
 			}
 		}
-		if typ >= 0x40 && typ != extECH && typ != extRenegotiationInfo {
-			continue // not looked into
-		}
-		end := n - uint32(len(exts)) // data ends where the next extension begins
-		sp := span{end - uint32(len(data)), end}
-		if e := h.parseExtension(typ, data, sp, at, exts.Empty()); e != nil {
+		sp := span{base + uint32(start), base + uint32(end)}
+		if e := h.parseExtension(typ, b[start:end], sp, recordHeaderLen+int(base)+p, end == len(b)); e != nil {
 			return e
 		}
-	}
-	if overflow {
-		return dupSlow(h.raw[h.exts.off:h.exts.end], int(h.exts.off)+recordHeaderLen)
+		p = end
 	}
 	return nil
 }
 
+// parseExtensionsLarge continues parseExtensions at offset p of b for a hello
+// with many extension types of 256 and above, with a bitset over all types.
+//
+//go:noinline
+func (h *Hello) parseExtensionsLarge(b []byte, p int, base uint32, low *[4]uint64, grease uint16, others *[8]uint16) *Error {
+	var seen [1 << 16 / 64]uint64
+	copy(seen[:4], low[:])
+	for i := range 16 {
+		if grease>>i&1 != 0 {
+			t := uint16(i)<<12 | 0x0a00 | uint16(i)<<4 | 0x0a
+			seen[t>>6] |= 1 << (t & 63)
+		}
+	}
+	for _, t := range others {
+		seen[t>>6] |= 1 << (t & 63)
+	}
+	for p < len(b) {
+		if len(b)-p < 4 {
+			return errAt(ErrMalformed, recordHeaderLen+int(base)+p, "truncated extension")
+		}
+		typ := uint16(b[p])<<8 | uint16(b[p+1])
+		start := p + 4
+		end := start + (int(b[p+2])<<8 | int(b[p+3]))
+		if end > len(b) {
+			return errAt(ErrMalformed, recordHeaderLen+int(base)+p, "truncated extension")
+		}
+		w, bit := typ>>6, uint64(1)<<(typ&63)
+		if seen[w]&bit != 0 {
+			return errExt(ErrDuplicateExtension, recordHeaderLen+int(base)+p, typ, "extension sent twice")
+		}
+		seen[w] |= bit
+		if typ == extECH {
+			h.flags |= flagECH
+		}
+		if typ < 64 && handledTypes>>typ&1 != 0 || typ == extRenegotiationInfo {
+			sp := span{base + uint32(start), base + uint32(end)}
+			if e := h.parseExtension(typ, b[start:end], sp, recordHeaderLen+int(base)+p, end == len(b)); e != nil {
+				return e
+			}
+		}
+		p = end
+	}
+	return nil
+}
+
+// vec16 returns the body of a vector with a 2-byte length that fills d
+// exactly, and whether d is one.
+func vec16(d []byte) ([]byte, bool) {
+	if len(d) < 2 || int(d[0])<<8|int(d[1]) != len(d)-2 {
+		return nil, false
+	}
+	return d[2:], true
+}
+
+// vec8 is vec16 for a 1-byte length.
+func vec8(d []byte) ([]byte, bool) {
+	if len(d) < 1 || int(d[0]) != len(d)-1 {
+		return nil, false
+	}
+	return d[1:], true
+}
+
 // parseExtension checks the framing of one extension the package exposes or
-// that crypto/tls checks, and records its span. at is the error offset of the
-// extension header; last reports whether it is the last extension.
-func (h *Hello) parseExtension(typ uint16, data cryptobyte.String, sp span, at int, last bool) *Error {
-	bad := func(detail string) *Error { return errExt(ErrMalformed, at, typ, detail) }
+// that crypto/tls checks, and records its span. d is the extension data, sp
+// its span in h.raw, at the error offset of the extension header, and last
+// reports whether it is the last extension.
+func (h *Hello) parseExtension(typ uint16, d []byte, sp span, at int, last bool) *Error {
 	switch typ {
 	case extServerName: // RFC 6066, Section 3
-		var list cryptobyte.String
-		if !data.ReadUint16LengthPrefixed(&list) || list.Empty() {
-			return bad("empty or truncated server_name list")
+		list, ok := vec16(d)
+		if !ok || len(list) == 0 {
+			return errExt(ErrMalformed, at, typ, "bad server_name list")
 		}
-		for !list.Empty() {
-			var nameType uint8
-			var name cryptobyte.String
-			if !list.ReadUint8(&nameType) || !list.ReadUint16LengthPrefixed(&name) {
-				return bad("truncated server_name entry")
+		for p := 0; p < len(list); {
+			if len(list)-p < 3 {
+				return errExt(ErrMalformed, at, typ, "truncated server_name entry")
 			}
-			if name.Empty() {
-				return bad("empty server name") // HostName<1..2^16-1>
+			nameType := list[p]
+			start := p + 3
+			end := start + (int(list[p+1])<<8 | int(list[p+2]))
+			if end > len(list) {
+				return errExt(ErrMalformed, at, typ, "truncated server_name entry")
+			}
+			p = end
+			if start == end {
+				return errExt(ErrMalformed, at, typ, "empty server name") // HostName<1..2^16-1>
 			}
 			if nameType != 0 {
 				continue // unknown name types are skipped (RFC 6066)
@@ -393,85 +483,107 @@ func (h *Hello) parseExtension(typ uint16, data cryptobyte.String, sp span, at i
 			if h.flags&flagServerName != 0 {
 				return errExt(ErrDuplicateName, at, typ, "two host_name entries")
 			}
-			nameEnd := sp.end - uint32(len(data)) - uint32(len(list))
-			if i := badHostByte(name); i >= 0 {
-				return errExt(ErrInvalidHostname, recordHeaderLen+int(nameEnd)-len(name)+i, typ, "control byte, space or empty label in host_name")
+			off := sp.off + 2 + uint32(start)
+			if i := badHostByte(list[start:end]); i >= 0 {
+				return errExt(ErrInvalidHostname, recordHeaderLen+int(off)+i, typ, "control byte, space or empty label in host_name")
 			}
-			h.serverName = span{nameEnd - uint32(len(name)), nameEnd}
+			h.serverName = span{off, off + uint32(end-start)}
 			h.flags |= flagServerName
 		}
+		return nil
 	case extALPN: // RFC 7301, Section 3.1
-		var list cryptobyte.String
-		if !data.ReadUint16LengthPrefixed(&list) || list.Empty() {
-			return bad("empty or truncated ALPN list")
+		list, ok := vec16(d)
+		if !ok || len(list) == 0 {
+			return errExt(ErrMalformed, at, typ, "bad ALPN list")
 		}
-		h.alpn = span{sp.end - uint32(len(data)) - uint32(len(list)), sp.end - uint32(len(data))}
-		for !list.Empty() {
-			var proto cryptobyte.String
-			if !list.ReadUint8LengthPrefixed(&proto) {
-				return bad("truncated ALPN protocol name")
+		for p := 0; p < len(list); {
+			n := int(list[p])
+			if n == 0 {
+				return errExt(ErrMalformed, at, typ, "empty ALPN protocol name")
 			}
-			if proto.Empty() {
-				return bad("empty ALPN protocol name")
+			if p += 1 + n; p > len(list) {
+				return errExt(ErrMalformed, at, typ, "truncated ALPN protocol name")
 			}
 		}
+		h.alpn = span{sp.off + 2, sp.end}
 		h.flags |= flagALPN
+		return nil
 	case extSupportedVersions: // RFC 8446, Section 4.2.1
-		var list cryptobyte.String
-		if !data.ReadUint8LengthPrefixed(&list) || list.Empty() || len(list)&1 != 0 {
-			return bad("bad supported_versions list")
+		list, ok := vec8(d)
+		if !ok || len(list) == 0 || len(list)&1 != 0 {
+			return errExt(ErrMalformed, at, typ, "bad supported_versions list")
 		}
-		h.versions = span{sp.off + 1, sp.off + 1 + uint32(len(list))}
+		h.versions = span{sp.off + 1, sp.end}
 		h.flags |= flagVersions
+		return nil
 	case extSupportedGroups, extSignatureAlgorithms, extSigAlgsCert: // RFC 8446, Sections 4.2.7, 4.2.3
-		var list cryptobyte.String
-		if !data.ReadUint16LengthPrefixed(&list) || list.Empty() || len(list)&1 != 0 {
-			return bad("bad uint16 list")
+		list, ok := vec16(d)
+		if !ok || len(list) == 0 || len(list)&1 != 0 {
+			return errExt(ErrMalformed, at, typ, "bad uint16 list")
 		}
-		l := span{sp.off + 2, sp.off + 2 + uint32(len(list))}
 		switch typ {
 		case extSupportedGroups:
-			h.groups = l
+			h.groups = span{sp.off + 2, sp.end}
 		case extSignatureAlgorithms:
-			h.sigAlgs = l
+			h.sigAlgs = span{sp.off + 2, sp.end}
 		}
+		return nil
 	case extKeyShare: // RFC 8446, Section 4.2.8
-		var list cryptobyte.String
-		if !data.ReadUint16LengthPrefixed(&list) {
-			return bad("truncated key_share list")
+		list, ok := vec16(d)
+		if !ok {
+			return errExt(ErrMalformed, at, typ, "bad key_share list")
 		}
-		h.keyShares = span{sp.off + 2, sp.off + 2 + uint32(len(list))}
-		for !list.Empty() {
-			var key cryptobyte.String
-			if !list.Skip(2) || !list.ReadUint16LengthPrefixed(&key) || key.Empty() {
-				return bad("bad key_share entry")
+		for p := 0; p < len(list); {
+			if len(list)-p < 4 {
+				return errExt(ErrMalformed, at, typ, "truncated key_share entry")
+			}
+			n := int(list[p+2])<<8 | int(list[p+3])
+			if n == 0 {
+				return errExt(ErrMalformed, at, typ, "empty key_exchange")
+			}
+			if p += 4 + n; p > len(list) {
+				return errExt(ErrMalformed, at, typ, "truncated key_share entry")
 			}
 		}
+		h.keyShares = span{sp.off + 2, sp.end}
+		return nil
 	case extECPointFormats: // RFC 8422, Section 5.1.2
-		var list cryptobyte.String
-		if !data.ReadUint8LengthPrefixed(&list) || list.Empty() {
-			return bad("bad ec_point_formats list")
+		list, ok := vec8(d)
+		if !ok || len(list) == 0 {
+			return errExt(ErrMalformed, at, typ, "bad ec_point_formats list")
 		}
-		h.pointFormats = span{sp.off + 1, sp.off + 1 + uint32(len(list))}
+		h.pointFormats = span{sp.off + 1, sp.end}
+		return nil
+	case extRenegotiationInfo: // RFC 5746, Section 3.2
+		if _, ok := vec8(d); !ok {
+			return errExt(ErrMalformed, at, typ, "bad renegotiation_info")
+		}
+		return nil
+	case extCookie: // RFC 8446, Section 4.2.2
+		if x, ok := vec16(d); !ok || len(x) == 0 {
+			return errExt(ErrMalformed, at, typ, "bad cookie")
+		}
+		return nil
+	case extPSKModes: // RFC 8446, Section 4.2.9
+		if _, ok := vec8(d); !ok {
+			return errExt(ErrMalformed, at, typ, "bad psk_key_exchange_modes")
+		}
+		return nil
+	case extStatusRequest, extPreSharedKey:
+		return parseColdExtension(typ, cryptobyte.String(d), at, last)
+	}
+	return nil // flag-only or unknown extensions: contents not checked
+}
+
+// parseColdExtension checks extensions that are rare enough to be parsed
+// with cryptobyte at no cost that matters.
+func parseColdExtension(typ uint16, data cryptobyte.String, at int, last bool) *Error {
+	bad := func(detail string) *Error { return errExt(ErrMalformed, at, typ, detail) }
+	switch typ {
 	case extStatusRequest: // RFC 6066, Section 8
 		var x cryptobyte.String
 		if !data.Skip(1) || !data.ReadUint16LengthPrefixed(&x) || !data.ReadUint16LengthPrefixed(&x) {
 			return bad("truncated status_request")
-		}
-	case extRenegotiationInfo: // RFC 5746, Section 3.2
-		var x cryptobyte.String
-		if !data.ReadUint8LengthPrefixed(&x) {
-			return bad("truncated renegotiation_info")
-		}
-	case extCookie: // RFC 8446, Section 4.2.2
-		var x cryptobyte.String
-		if !data.ReadUint16LengthPrefixed(&x) || x.Empty() {
-			return bad("bad cookie")
-		}
-	case extPSKModes: // RFC 8446, Section 4.2.9
-		var x cryptobyte.String
-		if !data.ReadUint8LengthPrefixed(&x) {
-			return bad("truncated psk_key_exchange_modes")
 		}
 	case extPreSharedKey: // RFC 8446, Section 4.2.11
 		if !last {
@@ -496,11 +608,6 @@ func (h *Hello) parseExtension(typ uint16, data cryptobyte.String, sp span, at i
 				return bad("bad pre_shared_key binder")
 			}
 		}
-	case extECH: // draft-ietf-tls-esni
-		h.flags |= flagECH
-		return nil
-	default:
-		return nil // flag-only or unknown extensions: contents not checked
 	}
 	if !data.Empty() {
 		return bad("data after the extension body")
@@ -511,9 +618,30 @@ func (h *Hello) parseExtension(typ uint16, data cryptobyte.String, sp span, at i
 // badHostByte returns the index of the first byte that makes name unusable as
 // a host name (a control byte, a space, DEL, or a dot that starts an empty
 // label), or -1. One trailing dot is allowed.
+//
+// It screens 8 bytes at a time (bytes below '.', DEL, two dots in a row);
+// a word that may hold one sends the name to the exact byte loop. The
+// screen has false positives but no false negatives.
 func badHostByte(name []byte) int {
-	dot := true // a leading dot is an empty label
-	for i, c := range name {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if len(name) > 0 && name[0] == '.' {
+		return 0
+	}
+	var prevDot uint64
+	i := 0
+	for ; i+8 <= len(name); i += 8 {
+		x := binary.LittleEndian.Uint64(name[i:])
+		d, y := x^('.'*ones), x^(0x7f*ones)
+		dots := (d - ones) &^ d & highs
+		bad := (x-'.'*ones)&^x&highs | (y-ones)&^y&highs | dots&(dots<<8|prevDot)
+		if bad != 0 {
+			return badHostByteExact(name)
+		}
+		prevDot = dots >> 56
+	}
+	dot := prevDot != 0
+	for ; i < len(name); i++ {
+		c := name[i]
 		if c <= ' ' || c == 0x7f {
 			return i
 		}
@@ -529,26 +657,20 @@ func badHostByte(name []byte) int {
 	return -1
 }
 
-// dupSlow finds duplicate extension types in the extensions block b (already
-// framed and checked) with a bitset over the whole 16-bit type space. It runs
-// only for hellos with many extension types of 256 and above.
-//
-//go:noinline
-func dupSlow(b []byte, base int) *Error {
-	var seen [1 << 16 / 64]uint64
-	s := cryptobyte.String(b)
-	for !s.Empty() {
-		at := base + len(b) - len(s)
-		var typ uint16
-		var data cryptobyte.String
-		if !s.ReadUint16(&typ) || !s.ReadUint16LengthPrefixed(&data) {
-			return errAt(ErrMalformed, at, "truncated extension")
+func badHostByteExact(name []byte) int {
+	dot := true // a leading dot is an empty label
+	for i, c := range name {
+		if c <= ' ' || c == 0x7f {
+			return i
 		}
-		w, bit := typ>>6, uint64(1)<<(typ&63)
-		if seen[w]&bit != 0 {
-			return errExt(ErrDuplicateExtension, at, typ, "extension sent twice")
+		if c == '.' {
+			if dot {
+				return i
+			}
+			dot = true
+		} else {
+			dot = false
 		}
-		seen[w] |= bit
 	}
-	return nil
+	return -1
 }

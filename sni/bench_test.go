@@ -1,0 +1,140 @@
+package sni_test
+
+import (
+	"crypto/tls"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-go/drawbridge/internal/tlstest"
+	"github.com/drawbridge-go/drawbridge/sni"
+)
+
+// manyExtensions returns a hello with n extensions: go_classic's plus
+// distinct unknown types (some below 256, most above) with empty bodies.
+func manyExtensions(t testing.TB, n int) []byte {
+	h, err := sni.Parse(readFile(t, "go_classic.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exts []ext
+	for typ, data := range h.Extensions().All() {
+		exts = append(exts, ext{typ, data})
+	}
+	for i := 0; len(exts) < n; i++ {
+		typ := uint16(0x40 + i*37)
+		if typ == 0xff01 || typ == 0xfe0d || typ&0x0f0f == 0x0a0a {
+			continue
+		}
+		exts = append(exts, ext{typ, nil})
+	}
+	return record(buildHello(helloSpec{ciphers: h.CipherSuites().AppendTo(nil), sessionID: h.SessionID(), exts: exts}))
+}
+
+func realClients(b *testing.B) []corpusEntry {
+	var out []corpusEntry
+	for _, e := range loadCorpus(b) {
+		if e.realClient() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, e := range realClients(b) {
+		b.Run(strings.TrimSuffix(e.file, ".bin"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(e.data)))
+			for b.Loop() {
+				if _, err := sni.Parse(e.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPeerCryptoTLS measures the crypto/tls trick: a tls.Server whose
+// GetConfigForClient captures the ClientHelloInfo and aborts the handshake.
+func BenchmarkPeerCryptoTLS(b *testing.B) {
+	for _, e := range realClients(b) {
+		b.Run(strings.TrimSuffix(e.file, ".bin"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(e.data)))
+			var c memConn
+			for b.Loop() {
+				if _, ok := peerHello(&c, e.data); !ok && !strings.Contains(e.expected, ".") {
+					continue
+				} else if !ok {
+					b.Fatal("crypto/tls refused")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkParseExtensions311(b *testing.B) {
+	in := manyExtensions(b, 311)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := sni.Parse(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseFragmented(b *testing.B) {
+	in := tlstest.Records(tlstest.Message(readFile(b, "go_default.bin")), 100)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	var p sni.Parser
+	for b.Loop() {
+		if _, err := p.Parse(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPeek(b *testing.B) {
+	inputs := map[string][]byte{
+		"go_default":      readFile(b, "go_default.bin"),
+		"openssl_default": readFile(b, "openssl_default.bin"),
+		"records_512":     tlstest.Records(tlstest.Message(readFile(b, "go_default.bin")), 512),
+	}
+	for name, in := range inputs {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			var c memConn
+			for b.Loop() {
+				c.reset(in, nil)
+				if _, _, err := sni.Peek(&c, sni.PeekOptions{Timeout: -1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkFingerprints(b *testing.B) {
+	h, err := sni.Parse(readFile(b, "go_default.bin"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 64)
+	b.Run("JA3", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = h.AppendJA3(buf[:0])
+		}
+	})
+	b.Run("JA4", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = h.AppendJA4(buf[:0])
+		}
+	})
+}
+
+var _ = tls.VersionTLS13
