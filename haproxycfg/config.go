@@ -1,0 +1,377 @@
+package haproxycfg
+
+import "time"
+
+// Config is a whole haproxy.cfg: one global section, then resolvers,
+// defaults and proxies, written in that order. Every field is a typed value;
+// the writer quotes each one for the context it is used in.
+//
+// The zero value is an empty configuration (it writes nothing but is valid).
+type Config struct {
+	// Global is the global section. Nil means none.
+	Global *Global
+	// Resolvers are DNS resolver sections, referenced by servers.
+	Resolvers []*Resolvers
+	// Defaults are defaults sections, in order; an unnamed one applies to
+	// the proxies that follow it, a named one to proxies that say From.
+	Defaults []*Defaults
+	// Proxies are frontends, backends and listens, in the order written.
+	Proxies []*Proxy
+}
+
+// Global is HAProxy's global section.
+type Global struct {
+	Logs        []Log
+	Chroot      string
+	PIDFile     string
+	MaxConn     int // zero: not written
+	User        string
+	Group       string
+	Daemon      bool
+	StatsSocket *StatsSocket
+	// TuneBufSize is tune.bufsize in bytes; zero: not written.
+	TuneBufSize int
+	// ZeroWarning makes HAProxy refuse to start when the configuration
+	// produces a warning.
+	ZeroWarning bool
+}
+
+// StatsSocket is the runtime API socket ("stats socket").
+type StatsSocket struct {
+	Path  string // a file path, or "ipv4@127.0.0.1:9999"
+	Mode  string // octal permissions ("660"); empty: not written
+	Level string // "user", "operator" or "admin"; empty: not written
+}
+
+// Log is a log target ("log stdout format raw local0").
+type Log struct {
+	// Global writes "log global" (only in defaults and proxies); the other
+	// fields are then ignored.
+	Global   bool
+	Address  string // "stdout", "/dev/log", "127.0.0.1:514"
+	Format   string // "raw", "rfc5424"...; empty: not written
+	Facility string // "local0"
+	Level    string // highest level sent; empty: all
+}
+
+// Resolvers is a DNS resolvers section. Servers with a host name as address
+// refer to it with [ServerOptions.Resolvers].
+type Resolvers struct {
+	Name string
+	// ParseResolvConf takes the name servers from /etc/resolv.conf.
+	ParseResolvConf bool
+	Nameservers     []Nameserver
+	// HoldValid is "hold valid"; zero: not written.
+	HoldValid time.Duration
+}
+
+// Nameserver is one "nameserver <name> <address>" line.
+type Nameserver struct {
+	Name    string
+	Address string // "10.0.0.2:53"
+}
+
+// Mode is a proxy mode.
+type Mode string
+
+// The proxy modes. The zero value writes no mode line (HAProxy's default is
+// tcp, or what the defaults section says).
+const (
+	ModeTCP  Mode = "tcp"
+	ModeHTTP Mode = "http"
+)
+
+// Settings are the directives that defaults sections and proxies share.
+type Settings struct {
+	Mode Mode
+	// LogGlobal writes "log global".
+	LogGlobal  bool
+	HTTPLog    bool // option httplog
+	TCPLog     bool // option tcplog
+	ForwardFor bool // option forwardfor
+	// Retries is "retries"; zero: not written.
+	Retries int
+	// MaxConn is the proxy's maxconn; zero: not written.
+	MaxConn  int
+	Timeouts Timeouts
+}
+
+// Timeouts are "timeout" directives; zero fields are not written.
+type Timeouts struct {
+	Connect time.Duration
+	Client  time.Duration
+	Server  time.Duration
+	Check   time.Duration
+}
+
+// Defaults is a defaults section.
+type Defaults struct {
+	// Name names the section for "from"; empty: unnamed.
+	Name string
+	// From inherits another named defaults section; empty: none.
+	From string
+	Settings
+}
+
+// ProxyKind is the kind of a proxy section.
+type ProxyKind string
+
+// The proxy kinds.
+const (
+	Frontend ProxyKind = "frontend"
+	Backend  ProxyKind = "backend"
+	Listen   ProxyKind = "listen"
+)
+
+// Proxy is a frontend, backend or listen section. Directives are written in
+// HAProxy's evaluation order: binds, ACLs, tcp-request, http-request,
+// use_backend, default_backend, then the server side.
+type Proxy struct {
+	Kind ProxyKind
+	Name string
+	// From inherits the named defaults section; empty: the last unnamed one.
+	From string
+	Settings
+
+	// Binds are the listening addresses (frontends and listens).
+	Binds []Bind
+	// Stats serves the statistics page from this proxy.
+	Stats *StatsPage
+	// ACLs are named ACLs, usable in conditions by name.
+	ACLs []ACL
+	// InspectDelay is "tcp-request inspect-delay"; zero: not written.
+	InspectDelay time.Duration
+	// TCPRequestContent are "tcp-request content" rules.
+	TCPRequestContent []TCPRule
+	// HTTPRequest are "http-request" rules.
+	HTTPRequest []HTTPRule
+	// UseBackends are "use_backend" rules, first match wins.
+	UseBackends []UseBackend
+	// DefaultBackend is "default_backend"; empty: none.
+	DefaultBackend string
+
+	// Balance is the load-balancing algorithm; empty: not written
+	// (roundrobin).
+	Balance string
+	// HTTPCheck makes health checks HTTP requests ("option httpchk" and
+	// "http-check send").
+	HTTPCheck *HTTPCheck
+	// DefaultServer holds options for every server ("default-server").
+	DefaultServer *ServerOptions
+	Servers       []Server
+}
+
+// Bind is a "bind" line.
+type Bind struct {
+	// Address is "*:80", "127.0.0.1:443", ":::443", "abns@name" or
+	// "unix@/path".
+	Address string
+	// AcceptProxy requires a PROXY protocol header on every connection.
+	AcceptProxy bool
+	// SSL terminates TLS with the certificates in Crt or CrtList.
+	SSL bool
+	// Crt are certificate files; "$VAR" and "${VAR}" are expanded by
+	// HAProxy from its environment.
+	Crt     []string
+	CrtList string
+	// StrictSNI refuses handshakes whose SNI matches no certificate.
+	StrictSNI bool
+	// ALPN is the protocols offered, in order.
+	ALPN []string
+	// CAFile verifies client certificates; with Verify "required".
+	CAFile string
+	Verify string // "none", "optional", "required"; empty: not written
+}
+
+// StatsPage is the statistics page of a proxy.
+type StatsPage struct {
+	URI     string        // "stats uri"; empty: not written
+	Refresh time.Duration // "stats refresh"; zero: not written
+}
+
+// Server is a "server" line.
+type Server struct {
+	Name string
+	// Address is "10.0.0.1:443", "[::1]:443", "host.example.com:443",
+	// "abns@name" or "unix@/path".
+	Address string
+	ServerOptions
+}
+
+// ServerOptions are the options of a server or of default-server. Zero
+// fields are not written.
+type ServerOptions struct {
+	SSL bool
+	// Verify is "none" or "required".
+	Verify string
+	CAFile string
+	// SNI is the sample expression sent as SNI ("str(example.com)").
+	SNI *Sample
+
+	Check          bool
+	CheckSSL       bool
+	CheckSNI       string
+	CheckSendProxy bool
+	Inter          time.Duration
+	Fall           int
+	Rise           int
+
+	SendProxy        bool
+	SendProxyV2      bool
+	SendProxyV2SSL   bool
+	SendProxyV2SSLCN bool
+	ProxyV2Options   []string // "ssl", "cert-cn", "authority", "unique-id"...
+	MaxConn          int
+	Resolvers        string
+	InitAddr         string // "none", "last,libc,none"...
+	Weight           int    // 1 to 256; zero: not written
+	Backup           bool
+}
+
+// HTTPCheck is an HTTP health check request.
+type HTTPCheck struct {
+	Method  string // empty: GET
+	URI     string // empty: /
+	Version string // empty: HTTP/1.1
+	// Host is the Host header; empty: none.
+	Host string
+}
+
+// ACL is a named ACL ("acl <name> <fetch> [flags] [--] <patterns>").
+type ACL struct {
+	Name string
+	Match
+}
+
+// MatchMethod is an ACL match method ("-m").
+type MatchMethod string
+
+// The match methods the package writes.
+const (
+	MatchDefault MatchMethod = ""      // the fetch's own
+	MatchStr     MatchMethod = "str"   // exact string
+	MatchBeg     MatchMethod = "beg"   // prefix
+	MatchEnd     MatchMethod = "end"   // suffix
+	MatchSub     MatchMethod = "sub"   // substring
+	MatchFound   MatchMethod = "found" // the sample exists; no patterns
+	MatchInt     MatchMethod = "int"   // integer
+)
+
+// Match is a sample expression tested against patterns.
+type Match struct {
+	Sample     Sample
+	IgnoreCase bool // -i
+	Method     MatchMethod
+	// Patterns are the values; a "--" is written before them when one
+	// starts with '-'.
+	Patterns []string
+}
+
+// Sample is a sample fetch with its converters:
+// "req.ssl_sni,lower,map_str(/etc/haproxy/x.map)".
+type Sample struct {
+	Fetch string   // "req.ssl_sni"
+	Args  []string // fetch arguments, written in parentheses
+	Conv  []Converter
+}
+
+// Converter is a converter applied to a sample.
+type Converter struct {
+	Name string
+	Args []string
+}
+
+// Cond is an "if"/"unless" condition: terms joined by AND, with "||"
+// starting a new alternative.
+type Cond struct {
+	Unless bool
+	Terms  []Term
+}
+
+// Term is one term of a condition: a named ACL or an anonymous one in
+// braces, optionally negated.
+type Term struct {
+	// Or writes "||" before this term.
+	Or  bool
+	Not bool
+	// ACL names an ACL; exactly one of ACL and Anon is set.
+	ACL  string
+	Anon *Match
+}
+
+// TCPAction is a tcp-request content action.
+type TCPAction string
+
+// The tcp-request content actions.
+const (
+	TCPAccept TCPAction = "accept"
+	TCPReject TCPAction = "reject"
+)
+
+// TCPRule is a "tcp-request content" rule.
+type TCPRule struct {
+	Action TCPAction
+	Cond   *Cond
+}
+
+// HTTPAction is an http-request action.
+type HTTPAction string
+
+// The http-request actions.
+const (
+	// SetHeader sets header Name to Value.
+	SetHeader HTTPAction = "set-header"
+	// AddHeader adds header Name with Value.
+	AddHeader HTTPAction = "add-header"
+	// DelHeader removes header Name.
+	DelHeader HTTPAction = "del-header"
+	// RedirectScheme redirects to Value's scheme ("https").
+	RedirectScheme HTTPAction = "redirect scheme"
+	// RedirectPrefix redirects to Value followed by the request's path.
+	RedirectPrefix HTTPAction = "redirect prefix"
+	// RedirectLocation redirects to Value.
+	RedirectLocation HTTPAction = "redirect location"
+	// Return answers with Status, ContentType and the body Value.
+	Return HTTPAction = "return"
+	// Deny answers 403 (or Status).
+	Deny HTTPAction = "deny"
+)
+
+// HTTPRule is an "http-request" rule.
+type HTTPRule struct {
+	Action HTTPAction
+	// Name is the header name of header actions.
+	Name string
+	// Value is the header value, redirect target or returned body.
+	Value LogFormat
+	// Status is the redirect code (zero: 302) or the returned status.
+	Status      int
+	ContentType string // return only
+	Cond        *Cond
+}
+
+// LogFormat is a log-format string: literal text and sample expressions.
+// The writer doubles '%' in text, so text is never read as an expression.
+type LogFormat []LFPart
+
+// LFPart is a piece of a [LogFormat]: Text, or Expr when it is set.
+type LFPart struct {
+	Text string
+	Expr *Sample
+}
+
+// Text returns a log-format string holding the literal s.
+func Text(s string) LogFormat {
+	if s == "" {
+		return nil
+	}
+	return LogFormat{{Text: s}}
+}
+
+// UseBackend is a "use_backend" rule. Exactly one of Backend and Expr is set:
+// Expr names the backend at run time ("use_backend %[expr]").
+type UseBackend struct {
+	Backend string
+	Expr    *Sample
+	Cond    *Cond
+}

@@ -1,0 +1,73 @@
+// Package haproxycfg is a typed model of haproxy.cfg (HAProxy 2.6) with a
+// writer that quotes every value for the context it is used in, and a
+// compiler from drawbridge's [route.Config] to the edge tier.
+//
+// # The model
+//
+// A [Config] holds a [Global] section, [Resolvers], [Defaults] and
+// [Proxy] sections (frontend, backend, listen). Binds, servers, ACLs,
+// conditions, tcp-request and http-request rules, use_backend rules and
+// health checks are typed values ([Bind], [Server], [ACL], [Cond],
+// [TCPRule], [HTTPRule], [UseBackend], [HTTPCheck]); there are no free-form
+// lines. Sample expressions are [Sample] values, log-format strings are
+// [LogFormat] values whose literal text is never read as an expression.
+//
+// # Writing
+//
+// [Config.AppendText] (and [Config.WriteTo], [Config.MarshalText]) render
+// the configuration deterministically, one directive a line, in HAProxy's
+// evaluation order. Values are quoted only by the writer, one function per
+// context:
+//
+//   - plain words are written bare when safe, else in double quotes with
+//     '\\', '"' and '$' escaped and control bytes as \xNN, so that a value
+//     can neither end the line, start a comment, split into two words nor
+//     expand an environment variable;
+//   - certificate paths ([Bind.Crt]) keep "$VAR" for HAProxy to expand;
+//   - log-format text doubles '%';
+//   - ACL patterns are preceded by "--" when one starts with '-';
+//   - sample-fetch arguments are limited to a safe alphabet.
+//
+// [Config.Validate] reports what cannot be written faithfully (invalid
+// names, empty values, control bytes, lines over [MaxWords] words, dangling
+// references) as [*Error] values; the writer refuses the same
+// configurations. [Config.Lint] adds warnings for what HAProxy accepts but
+// is probably wrong ("verify none", SNI routing without inspect-delay, HTTP
+// fetches in tcp mode, checks without check-sni).
+//
+// [MapFile] writes map_str/map_end files: sorted, lowercase keys.
+//
+// # Compiling from route
+//
+// [Compile] validates a [route.Config] and produces the edge tier:
+//
+//   - HTTP and HTTPS listeners become mode http frontends routing on
+//     req.hdr(host),host_only,lower: exact hosts (inline, or in a map_str
+//     file past [Compiler.MaxInlineHosts]), then wildcards as "-m end
+//     .suffix" longest first, then "*"; path prefixes longest first;
+//   - TLS listeners become mode tcp frontends that wait for the ClientHello
+//     (tcp-request inspect-delay and "accept if { req.ssl_hello_type 1 }")
+//     and route on req.ssl_sni,lower the same way (never -m dom or map_dom,
+//     which would match "kube.example.com.evil.org"); routes the edge
+//     terminates loop through an abns@ socket with send-proxy-v2 into a
+//     local frontend with accept-proxy and the listener's certificates;
+//     a name no route matches is refused;
+//   - TCP listeners forward the port;
+//   - traffic for the gateway goes to its addresses on
+//     [route.Config.GatewayPort], with send-proxy-v2 exactly when
+//     [route.Config.EdgeSendsProxy]; TLS originated to it sends SNI and Host
+//     from [route.ServerName] and checks with check-sni;
+//   - host names as server addresses get a resolvers section with
+//     parse-resolv-conf and "init-addr none";
+//   - redirects, ACME challenge paths (ordinary path-prefix routes) and the
+//     statistics page ([StatsFrontend]).
+//
+// Configurations without an edge tier return [ErrNoEdge].
+//
+// Usage:
+//
+//	res, err := haproxycfg.Compiler{MapDir: "/etc/haproxy/maps"}.Compile(cfg)
+//	if err != nil { ... }
+//	for _, m := range res.Maps { ... write m into MapDir ... }
+//	_, err = res.Config.WriteTo(os.Stdout)
+package haproxycfg
