@@ -95,8 +95,10 @@ func (p *Parser) Parse(b []byte) (Hello, error) {
 // the record layer, incomplete input and reassembly of fragments.
 func (p *Parser) parseSlow(b []byte, maxSize int) (Hello, error) {
 	st := scanner{maxSize: maxSize}
-	if e := st.scan(b); e != nil {
+	if need, e := st.scan(b); e != nil {
 		return Hello{}, e
+	} else if need > 0 {
+		return Hello{}, errShort(len(b), need)
 	}
 	var h Hello
 	var msg []byte
@@ -138,42 +140,42 @@ type scanner struct {
 
 // scan continues over b, which must extend the bytes given before. It
 // reports record-layer errors as soon as the offending byte is present, and
-// ErrShort (with the minimum number of bytes still needed) when b ends before
-// the hello does. It returns nil once the hello is complete.
-func (s *scanner) scan(b []byte) *Error {
+// the minimum number of bytes still needed when b ends before the hello
+// does; need is 0 and err nil once the hello is complete.
+func (s *scanner) scan(b []byte) (need int, err *Error) {
 	if s.consumed > 0 {
-		return nil
+		return 0, nil
 	}
 	off, got, total, hdr := s.off, s.got, s.total, s.hdr
 	for {
 		rem := len(b) - off
 		if rem < 1 {
-			return errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+			return max(1, recordHeaderLen-rem+hsRemaining(total, got)), nil
 		}
 		if b[off] != recordTypeHandshake {
 			if off == 0 {
 				return classifyFirst(b)
 			}
-			return errAt(ErrMalformed, off, "non-handshake record inside the ClientHello")
+			return 0, errAt(ErrMalformed, off, "non-handshake record inside the ClientHello")
 		}
 		if rem < 2 {
-			return errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+			return max(1, recordHeaderLen-rem+hsRemaining(total, got)), nil
 		}
 		if b[off+1] != 3 {
 			if off == 0 {
-				return errAt(ErrNotTLS, 1, "record version is not 3.x")
+				return 0, errAt(ErrNotTLS, 1, "record version is not 3.x")
 			}
-			return errAt(ErrMalformed, off+1, "record version is not 3.x")
+			return 0, errAt(ErrMalformed, off+1, "record version is not 3.x")
 		}
 		if rem < recordHeaderLen {
-			return errShort(len(b), recordHeaderLen-rem+hsRemaining(total, got))
+			return max(1, recordHeaderLen-rem+hsRemaining(total, got)), nil
 		}
 		rlen := int(b[off+3])<<8 | int(b[off+4])
 		if rlen == 0 {
-			return errAt(ErrMalformed, off+3, "zero-length handshake record")
+			return 0, errAt(ErrMalformed, off+3, "zero-length handshake record")
 		}
 		if rlen > maxRecordLen {
-			return errAt(ErrRecordOverflow, off+3, "record longer than 2^14 bytes")
+			return 0, errAt(ErrRecordOverflow, off+3, "record longer than 2^14 bytes")
 		}
 		start := off + recordHeaderLen
 		end := start + rlen
@@ -183,19 +185,19 @@ func (s *scanner) scan(b []byte) *Error {
 			hdr[got] = b[i]
 			got++
 			if got == 1 && hdr[0] != typeClientHello {
-				return errAt(ErrNotClientHello, i, "handshake message is not a ClientHello")
+				return 0, errAt(ErrNotClientHello, i, "handshake message is not a ClientHello")
 			}
 			if got == 4 {
 				n := int(hdr[1])<<16 | int(hdr[2])<<8 | int(hdr[3])
 				if n > s.maxSize {
-					return errAt(ErrRecordOverflow, i-2, "ClientHello longer than the size cap")
+					return 0, errAt(ErrRecordOverflow, i-2, "ClientHello longer than the size cap")
 				}
 				total = 4 + n
 			}
 		}
 		got += avail - i
 		if total > 0 && got > total {
-			return errAt(ErrMalformed, avail-(got-total), "data after the ClientHello in its last record")
+			return 0, errAt(ErrMalformed, avail-(got-total), "data after the ClientHello in its last record")
 		}
 		if avail < end {
 			need := end - avail
@@ -204,14 +206,14 @@ func (s *scanner) scan(b []byte) *Error {
 					need += recordHeaderLen + rest
 				}
 			}
-			return errShort(len(b), need)
+			return max(1, need), nil
 		}
 		off = end
 		s.off, s.got, s.total, s.hdr = off, got, total, hdr
 		s.records++
 		if total > 0 && got == total {
 			s.consumed = off
-			return nil
+			return 0, nil
 		}
 	}
 }
@@ -226,29 +228,29 @@ func hsRemaining(total, got int) int {
 
 // classifyFirst explains why b, whose first byte is not a handshake record
 // type, is refused.
-func classifyFirst(b []byte) *Error {
+func classifyFirst(b []byte) (need int, err *Error) {
 	c := b[0]
 	switch {
 	case c&0x80 != 0:
 		// SSLv2 record: 2-byte length with the top bit set, then msg_type 1
 		// (RFC 5246, Appendix E.2).
 		if len(b) < 3 {
-			return errShort(len(b), 3-len(b))
+			return 3 - len(b), nil
 		}
 		if b[2] == 1 {
-			return errAt(ErrSSLv2, 0, "SSLv2-compatible CLIENT-HELLO")
+			return 0, errAt(ErrSSLv2, 0, "SSLv2-compatible CLIENT-HELLO")
 		}
-		return errAt(ErrNotTLS, 0, "first byte is not a TLS record type")
+		return 0, errAt(ErrNotTLS, 0, "first byte is not a TLS record type")
 	case c >= 0x14 && c <= 0x18:
 		// change_cipher_spec, alert, application_data, heartbeat.
 		if len(b) < 2 {
-			return errShort(len(b), recordHeaderLen-len(b))
+			return recordHeaderLen - len(b), nil
 		}
 		if b[1] == 3 {
-			return errAt(ErrNotClientHello, 0, "first record is not a handshake record")
+			return 0, errAt(ErrNotClientHello, 0, "first record is not a handshake record")
 		}
 	}
-	return errAt(ErrNotTLS, 0, "first byte is not a TLS record type")
+	return 0, errAt(ErrNotTLS, 0, "first byte is not a TLS record type")
 }
 
 // parseHandshake parses the ClientHello handshake message m (with its 4-byte

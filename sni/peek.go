@@ -3,8 +3,7 @@ package sni
 import (
 	"io"
 	"net"
-	"slices"
-	"time"
+		"time"
 )
 
 // DefaultTimeout is how long [Peek] waits for a complete ClientHello when
@@ -61,57 +60,49 @@ func Peek(c net.Conn, opts PeekOptions) (Hello, *Conn, error) {
 			return Hello{}, &Conn{Conn: c}, err
 		}
 	}
-	h, buf, err := peek(c, maxSize)
+	pc := &Conn{Conn: c}
+	h, buf, err := peek(c, pc, maxSize)
+	pc.buf = buf
 	if opts.Timeout >= 0 {
 		if derr := c.SetReadDeadline(opts.RestoreDeadline); derr != nil && err == nil {
 			err = derr
 		}
 	}
-	return h, &Conn{Conn: c, buf: buf}, err
+	return h, pc, err
 }
 
 // peek reads no more than scan says is missing, until the hello is complete.
-// It returns every byte it read, also on failure.
-func peek(c net.Conn, maxSize int) (Hello, []byte, error) {
-	// Phase 1: the first record header, into a stack buffer. No valid hello
-	// is shorter than 9 bytes, so asking for that many never over-reads.
-	var hdr [recordHeaderLen + 4]byte
-	n, zero := 0, 0
+// No valid hello is shorter than the 9 bytes scan first asks for, so Peek
+// never reads past the hello. The first bytes go to pc.first, part of the
+// Conn allocation; once the first record header is known, one buffer of the
+// record's size takes over. It returns every byte it read, also on failure.
+func peek(c net.Conn, pc *Conn, maxSize int) (Hello, []byte, error) {
 	st := scanner{maxSize: maxSize}
-	for n < recordHeaderLen {
-		m, err := c.Read(hdr[n:])
-		n += m
-		if e := st.scan(hdr[:n]); e != nil && e.Kind != ErrShort {
-			return Hello{}, slices.Clone(hdr[:n]), e
-		}
-		if err != nil {
-			return Hello{}, slices.Clone(hdr[:n]), readErr(&st, hdr[:n], err)
-		}
-		if zero = noProgress(m, zero); zero < 0 {
-			return Hello{}, slices.Clone(hdr[:n]), io.ErrNoProgress
-		}
-	}
-	// Phase 2: one buffer sized for the first record; most hellos fit in it.
-	rlen := int(hdr[3])<<8 | int(hdr[4])
-	buf := make([]byte, n, max(recordHeaderLen+rlen, n))
-	copy(buf, hdr[:n])
+	buf := pc.first[:0]
+	zero := 0
 	for {
-		e := st.scan(buf)
-		if e == nil {
+		need, e := st.scan(buf)
+		if e != nil {
+			return Hello{}, buf, e
+		}
+		if need == 0 {
 			p := Parser{MaxSize: maxSize}
 			h, err := p.Parse(buf[:st.consumed])
 			return h, buf, err
 		}
-		if e.Kind != ErrShort {
-			return Hello{}, buf, e
+		if len(buf)+need > cap(buf) {
+			n := len(buf) + need
+			if cap(buf) > len(pc.first) {
+				n = max(n, 2*cap(buf)) // a hello over several records: amortize
+			}
+			nb := make([]byte, len(buf), n)
+			copy(nb, buf)
+			buf = nb
 		}
-		if len(buf)+e.Need > cap(buf) {
-			buf = slices.Grow(buf, max(e.Need, len(buf)))
-		}
-		m, err := c.Read(buf[len(buf) : len(buf)+e.Need])
+		m, err := c.Read(buf[len(buf) : len(buf)+need])
 		buf = buf[:len(buf)+m]
 		if err != nil {
-			if e := st.scan(buf); e == nil || e.Kind != ErrShort {
+			if need, e := st.scan(buf); e != nil || need == 0 {
 				continue // complete or refused: report that instead
 			}
 			return Hello{}, buf, readErr(&st, buf, err)
@@ -141,13 +132,12 @@ func readErr(st *scanner, b []byte, err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	e := st.scan(b)
-	if e == nil || e.Kind != ErrShort {
+	need, e := st.scan(b)
+	if e != nil || need == 0 {
 		return err
 	}
-	e.Err = err
-	e.Detail = "connection ended or failed before the ClientHello was complete"
-	return e
+	return &Error{Kind: ErrShort, Offset: len(b), Need: need, Err: err,
+		Detail: "connection ended or failed before the ClientHello was complete"}
 }
 
 // Conn is a net.Conn that first replays the bytes [Peek] read, then reads
@@ -156,6 +146,7 @@ func readErr(st *scanner, b []byte, err error) error {
 type Conn struct {
 	net.Conn // the wrapped connection
 	buf      []byte
+	first    [recordHeaderLen + 4]byte
 }
 
 var (
