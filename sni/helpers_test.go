@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-go/drawbridge/internal/tlstest"
 	"golang.org/x/crypto/cryptobyte"
 )
 
@@ -176,4 +177,10 @@ func u16List(vs ...uint16) []byte {
 // record wraps a handshake message in one record.
 func record(msg []byte) []byte {
 	return append([]byte{0x16, 3, 1, byte(len(msg) >> 8), byte(len(msg))}, msg...)
+}
+
+// recordsOf returns a corpus hello re-fragmented into records of size bytes.
+func recordsOf(t testing.TB, file string, size int) []byte {
+	t.Helper()
+	return tlstest.Records(tlstest.Message(readFile(t, file)), size)
 }

@@ -3,7 +3,7 @@ package sni
 import (
 	"io"
 	"net"
-		"time"
+	"time"
 )
 
 // DefaultTimeout is how long [Peek] waits for a complete ClientHello when
@@ -92,8 +92,10 @@ func peek(c net.Conn, pc *Conn, maxSize int) (Hello, []byte, error) {
 		}
 		if len(buf)+need > cap(buf) {
 			n := len(buf) + need
-			if cap(buf) > len(pc.first) {
-				n = max(n, 2*cap(buf)) // a hello over several records: amortize
+			if cap(buf) == len(pc.first) {
+				n = max(n, estimate(buf))
+			} else {
+				n = max(n, 2*cap(buf)) // more, smaller records than the first: amortize
 			}
 			nb := make([]byte, len(buf), n)
 			copy(nb, buf)
@@ -111,6 +113,26 @@ func peek(c net.Conn, pc *Conn, maxSize int) (Hello, []byte, error) {
 			return Hello{}, buf, io.ErrNoProgress
 		}
 	}
+}
+
+// estimate returns the size of the whole hello, record headers included,
+// guessed from its first 9 bytes (record header and handshake header)
+// assuming all its records are as long as the first one. It returns 0 when
+// the first record is too short to tell or to trust (under 256 bytes: a
+// peer splitting that finely pays for growth as it goes).
+func estimate(first []byte) int {
+	if len(first) < recordHeaderLen+4 {
+		return 0
+	}
+	rlen := int(first[3])<<8 | int(first[4])
+	total := 4 + (int(first[6])<<16 | int(first[7])<<8 | int(first[8]))
+	if rlen >= total {
+		return recordHeaderLen + total
+	}
+	if rlen < 256 {
+		return 0
+	}
+	return total + recordHeaderLen*((total+rlen-1)/rlen)
 }
 
 // noProgress counts consecutive empty reads; it returns -1 after 100 of them,

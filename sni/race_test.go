@@ -1,0 +1,5 @@
+//go:build race
+
+package sni_test
+
+const raceEnabled = true
