@@ -70,7 +70,7 @@ func Parse(b []byte) (Hello, error) {
 }
 
 // Parse is like the package-level [Parse], with p's size cap and reassembly buffer.
-func (p *Parser) Parse(b []byte) (Hello, error) {
+func (p *Parser) Parse(b []byte) (h Hello, err error) {
 	maxSize := p.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
@@ -80,9 +80,8 @@ func (p *Parser) Parse(b []byte) (Hello, error) {
 		rlen := int(b[3])<<8 | int(b[4])
 		n := int(b[6])<<16 | int(b[7])<<8 | int(b[8])
 		if rlen == n+4 && rlen <= maxRecordLen && n <= maxSize && len(b) >= recordHeaderLen+rlen {
-			var h Hello
-			if err := h.parseHandshake(b[recordHeaderLen : recordHeaderLen+rlen]); err != nil {
-				return Hello{}, err
+			if e := h.parseHandshake(b[recordHeaderLen : recordHeaderLen+rlen]); e != nil {
+				return Hello{}, e
 			}
 			h.consumed = recordHeaderLen + rlen
 			return h, nil
@@ -285,7 +284,7 @@ func (h *Hello) parseHandshake(m []byte) *Error {
 	if !s.ReadUint8(&l8) || !s.ReadBytes(&comp, int(l8)) {
 		return errAt(ErrMalformed, pos(), "truncated compression_methods")
 	}
-	if bytes.IndexByte(comp, 0) < 0 {
+	if len(comp) == 0 || comp[0] != 0 && bytes.IndexByte(comp, 0) < 0 {
 		return errAt(ErrMalformed, pos()-len(comp)-1, "compression_methods without null")
 	}
 	h.compression = spanAt(n, s, comp)
@@ -375,13 +374,16 @@ func (h *Hello) parseExtensions(b []byte, base uint32) *Error {
 			}
 			others[nOthers] = typ
 			nOthers++
-			if typ == extECH {
+			switch typ {
+			case extECH:
 				h.flags |= flagECH
+			case extRenegotiationInfo: // RFC 5746, Section 3.2
+				if _, ok := vec8(b[start:end]); !ok {
+					return errExt(ErrMalformed, recordHeaderLen+int(base)+p, typ, "bad renegotiation_info")
+				}
 			}
-			if typ != extRenegotiationInfo {
-				p = end
-				continue
-			}
+			p = end
+			continue
 		}
 		sp := span{base + uint32(start), base + uint32(end)}
 		if e := h.parseExtension(typ, b[start:end], sp, recordHeaderLen+int(base)+p, end == len(b)); e != nil {
@@ -426,7 +428,12 @@ func (h *Hello) parseExtensionsLarge(b []byte, p int, base uint32, low *[4]uint6
 		if typ == extECH {
 			h.flags |= flagECH
 		}
-		if typ < 64 && handledTypes>>typ&1 != 0 || typ == extRenegotiationInfo {
+		if typ == extRenegotiationInfo {
+			if _, ok := vec8(b[start:end]); !ok {
+				return errExt(ErrMalformed, recordHeaderLen+int(base)+p, typ, "bad renegotiation_info")
+			}
+		}
+		if typ < 64 && handledTypes>>typ&1 != 0 {
 			sp := span{base + uint32(start), base + uint32(end)}
 			if e := h.parseExtension(typ, b[start:end], sp, recordHeaderLen+int(base)+p, end == len(b)); e != nil {
 				return e
@@ -555,11 +562,6 @@ func (h *Hello) parseExtension(typ uint16, d []byte, sp span, at int, last bool)
 			return errExt(ErrMalformed, at, typ, "bad ec_point_formats list")
 		}
 		h.pointFormats = span{sp.off + 1, sp.end}
-		return nil
-	case extRenegotiationInfo: // RFC 5746, Section 3.2
-		if _, ok := vec8(d); !ok {
-			return errExt(ErrMalformed, at, typ, "bad renegotiation_info")
-		}
 		return nil
 	case extCookie: // RFC 8446, Section 4.2.2
 		if x, ok := vec16(d); !ok || len(x) == 0 {
