@@ -82,9 +82,15 @@ func (cp Compiler) Compile(c *route.Config) (*Result, error) {
 		backends: make(map[string]*route.Backend, len(c.Backends)),
 		out:      map[string]*Proxy{},
 		modeName: map[string]string{},
+		gwTCP:    map[int]string{},
 	}
 	for i := range c.Backends {
 		k.backends[c.Backends[i].Name] = &c.Backends[i]
+	}
+	k.byListener = make(map[string][]*route.Route, len(c.Listeners))
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		k.byListener[r.Listener] = append(k.byListener[r.Listener], r)
 	}
 	k.compile()
 	res := &Result{Config: k.cfg, Maps: k.maps}
@@ -101,10 +107,13 @@ type compiler struct {
 	cfg      *Config
 	maps     []MapFile
 	backends map[string]*route.Backend
-	out      map[string]*Proxy // HAProxy backends by name
-	order    []*Proxy          // HAProxy backends in creation order
-	modeName map[string]string // route backend+mode -> HAProxy backend name
-	dns      bool
+	// byListener are the routes of each listener, in file order.
+	byListener map[string][]*route.Route
+	gwTCP      map[int]string    // gateway port -> its mode tcp backend
+	out        map[string]*Proxy // HAProxy backends by name
+	order      []*Proxy          // HAProxy backends in creation order
+	modeName   map[string]string // route backend+mode -> HAProxy backend name
+	dns        bool
 }
 
 // Sample expressions the compiler routes on.
@@ -172,7 +181,7 @@ func (k *compiler) logs() bool { return len(k.c.Edge.Logs) > 0 }
 
 func (k *compiler) listener(l *route.Listener) {
 	c := k.c
-	routes := c.RoutesOf(l.Name)
+	routes := k.byListener[l.Name]
 	fe := &Proxy{Kind: Frontend, Name: "fe_" + l.Name}
 	bind := Bind{Address: bindAddr(l.Address, l.Port), AcceptProxy: l.AcceptProxy}
 	switch l.Protocol {
@@ -196,7 +205,7 @@ func (k *compiler) listener(l *route.Listener) {
 		fe.Binds = []Bind{bind}
 		k.cfg.Proxies = append(k.cfg.Proxies, fe)
 		if len(routes) > 0 {
-			fe.DefaultBackend = k.target(&routes[0], l, ModeTCP)
+			fe.DefaultBackend = k.target(routes[0], l, ModeTCP)
 		}
 	case route.TLS:
 		fe.Mode = ModeTCP
@@ -206,9 +215,9 @@ func (k *compiler) listener(l *route.Listener) {
 		fe.TCPRequestContent = []TCPRule{{Action: TCPAccept, Cond: &Cond{Terms: []Term{{Anon: &Match{
 			Sample: Sample{Fetch: "req.ssl_hello_type"}, Patterns: []string{"1"}}}}}}}
 		k.cfg.Proxies = append(k.cfg.Proxies, fe)
-		var local []route.Route
+		var local []*route.Route
 		for _, r := range routes {
-			if c.TerminationOf(&r) == route.TierEdge {
+			if c.TerminationOf(r) == route.TierEdge {
 				local = append(local, r)
 			}
 		}
@@ -260,10 +269,9 @@ type entry struct {
 	backend string
 }
 
-func (k *compiler) entries(routes []route.Route, target func(*route.Route) string) []entry {
-	var es []entry
-	for i := range routes {
-		r := &routes[i]
+func (k *compiler) entries(routes []*route.Route, target func(*route.Route) string) []entry {
+	es := make([]entry, 0, len(routes))
+	for i, r := range routes {
 		b := target(r)
 		for _, h := range r.Hosts {
 			p, err := hostname.ParsePattern(h)
@@ -316,7 +324,7 @@ func boolCmp(a, b bool) int {
 // route writes the routing rules of an HTTP frontend: Host matches in
 // specificity order, path prefixes as named ACLs, exact hosts in a map past
 // the inline limit, def (when not empty) as the default backend.
-func (k *compiler) route(fe *Proxy, l *route.Listener, routes []route.Route, fetch Sample, def string) {
+func (k *compiler) route(fe *Proxy, l *route.Listener, routes []*route.Route, fetch Sample, def string) {
 	es := k.entries(routes, func(r *route.Route) string { return k.target(r, l, ModeHTTP) })
 	pathACL := map[string]string{}
 	for _, r := range routes {
@@ -331,7 +339,7 @@ func (k *compiler) route(fe *Proxy, l *route.Listener, routes []route.Route, fet
 
 // routeSNI writes the SNI routing of a TLS listener's frontend: routes the
 // edge terminates go to loop.
-func (k *compiler) routeSNI(fe *Proxy, l *route.Listener, routes []route.Route, loop string) {
+func (k *compiler) routeSNI(fe *Proxy, l *route.Listener, routes []*route.Route, loop string) {
 	es := k.entries(routes, func(r *route.Route) string {
 		if k.c.TerminationOf(r) == route.TierEdge {
 			return loop
@@ -519,6 +527,11 @@ func httpCheck(hc *route.HealthCheck, host string) *HTTPCheck {
 func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Backend, mode Mode) string {
 	c, g := k.c, k.c.Gateway
 	port := c.GatewayPort(r)
+	if mode == ModeTCP {
+		if name, ok := k.gwTCP[port]; ok {
+			return name
+		}
+	}
 	term := c.TerminationOf(r)
 	sn := route.ServerName(r)
 	hc := g.HealthCheck
@@ -532,9 +545,7 @@ func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Bac
 	switch {
 	case mode == ModeTCP:
 		name := "gw_tcp_" + strconv.Itoa(port)
-		if old, ok := k.out[name]; ok {
-			return old.Name
-		}
+		k.gwTCP[port] = name
 		p = &Proxy{Kind: Backend, Name: name, Settings: Settings{Mode: ModeTCP}}
 		if l.Protocol == route.TLS && hc != nil && hc.Path != "" {
 			// an HTTP check through the TLS the traffic passes through

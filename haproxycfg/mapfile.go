@@ -36,7 +36,6 @@ func (m *MapFile) Validate() error {
 	if m.Name == "" || strings.ContainsAny(m.Name, "/\x00") {
 		return &Error{Section: "map " + m.Name, Field: "name", Detail: "invalid map file name"}
 	}
-	seen := make(map[string]struct{}, len(m.Entries))
 	for i, e := range m.Entries {
 		fail := func(d string, args ...any) error {
 			return &Error{Line: i + 1, Section: "map " + m.Name, Field: "key " + e.Key, Detail: fmt.Sprintf(d, args...)}
@@ -57,10 +56,16 @@ func (m *MapFile) Validate() error {
 		case controlByte(e.Value) >= 0:
 			return fail("control byte in value")
 		}
-		if _, dup := seen[e.Key]; dup {
-			return fail("duplicate key")
+	}
+	es := m.Entries
+	if !slices.IsSortedFunc(es, cmpEntry) {
+		es = slices.Clone(es)
+		slices.SortFunc(es, cmpEntry)
+	}
+	for i := 1; i < len(es); i++ {
+		if es[i].Key == es[i-1].Key {
+			return &Error{Section: "map " + m.Name, Field: "key " + es[i].Key, Detail: "duplicate key"}
 		}
-		seen[e.Key] = struct{}{}
 	}
 	return nil
 }
