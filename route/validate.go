@@ -462,6 +462,17 @@ func (c *Config) validateRoutes(p *problems) {
 	names := map[string]int{}
 	taken := map[routeKey]int{}
 	tcpRoutes := map[string]int{}
+	// Index the backends: a file may have tens of thousands of them.
+	byName := make(map[string]*Backend, len(c.Backends))
+	for i := range c.Backends {
+		if _, dup := byName[c.Backends[i].Name]; !dup {
+			byName[c.Backends[i].Name] = &c.Backends[i]
+		}
+	}
+	backendByName := func(name string) (*Backend, bool) {
+		b, ok := byName[name]
+		return b, ok
+	}
 	for i := range c.Routes {
 		r := &c.Routes[i]
 		path := idx("routes", i)
@@ -514,7 +525,7 @@ func (c *Config) validateRoutes(p *problems) {
 		}
 		var backends []*Backend
 		if r.Backend != "" {
-			if b, ok := c.BackendByName(r.Backend); ok {
+			if b, ok := backendByName(r.Backend); ok {
 				backends = append(backends, b)
 			} else {
 				p.add(path+".backend", "no backend named %q", r.Backend)
@@ -524,7 +535,7 @@ func (c *Config) validateRoutes(p *problems) {
 			sum := 0
 			for j, w := range r.Split {
 				sp := idx(path+".split", j)
-				if b, ok := c.BackendByName(w.Backend); ok {
+				if b, ok := backendByName(w.Backend); ok {
 					backends = append(backends, b)
 					if !c.BehindGateway(b) {
 						p.add(sp+".backend", "backend %q is not behind the gateway: only the gateway splits by weight", w.Backend)
@@ -574,7 +585,7 @@ func (c *Config) validateRoutes(p *problems) {
 			if c.Gateway == nil {
 				p.add(path+".meshBackend", "needs a gateway tier")
 			}
-			if _, ok := c.BackendByName(r.MeshBackend); !ok {
+			if _, ok := backendByName(r.MeshBackend); !ok {
 				p.add(path+".meshBackend", "no backend named %q", r.MeshBackend)
 			}
 		}
@@ -592,13 +603,14 @@ func (c *Config) validateRoutes(p *problems) {
 		}
 		checkText(p, path+".credential", r.Credential)
 		if ok {
-			c.validateRouteOnListener(p, path, r, l, backends, tcpRoutes)
+			c.validateRouteOnListener(p, i, r, l, backends, tcpRoutes)
 		}
 	}
 }
 
 // validateRouteOnListener checks what a route may do on its listener.
-func (c *Config) validateRouteOnListener(p *problems, path string, r *Route, l *Listener, backends []*Backend, tcpRoutes map[string]int) {
+func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listener, backends []*Backend, tcpRoutes map[string]int) {
+	path := idx("routes", i)
 	httpish := l.Protocol == HTTP || l.Protocol == HTTPS
 	switch r.TerminateAt {
 	case "", TierEdge, TierGateway, TierBackend:
@@ -615,7 +627,7 @@ func (c *Config) validateRouteOnListener(p *problems, path string, r *Route, l *
 		if first, dup := tcpRoutes[r.Listener]; dup {
 			p.add(path+".listener", "TCP listener %q already has a route (routes[%d]); a TCP listener has one", r.Listener, first)
 		} else {
-			tcpRoutes[r.Listener] = routeIndex(c, r)
+			tcpRoutes[r.Listener] = i
 		}
 		if r.TerminateAt != "" {
 			p.add(path+".terminateAt", "a TCP listener carries no TLS of its own")
@@ -690,13 +702,4 @@ func (c *Config) validateRouteOnListener(p *problems, path string, r *Route, l *
 			p.add(path+".terminateAt", "TLS passes through to backend %q, which then cannot also have tls origination", b.Name)
 		}
 	}
-}
-
-func routeIndex(c *Config, r *Route) int {
-	for i := range c.Routes {
-		if &c.Routes[i] == r {
-			return i
-		}
-	}
-	return -1
 }
