@@ -172,9 +172,10 @@ func decodeV1(b []byte) (Header, int, problem) {
 	rest := line[i:]
 	var h Header
 	switch {
-	case len(rest) >= 7 && string(rest[:7]) == "UNKNOWN":
-		// Section 2.1: "the receiver must ignore anything presented before
-		// the CRLF is found" and use the real connection endpoints.
+	case len(rest) >= 7 && string(rest[:7]) == "UNKNOWN" && (len(rest) == 7 || rest[7] == ' '):
+		// Section 2.1: after the UNKNOWN token "the receiver must ignore
+		// anything presented before the CRLF is found" and use the real
+		// connection endpoints.
 		return Header{Version: 1, Command: Local}, n, problem{}
 	case len(rest) >= 5 && string(rest[:5]) == "TCP4 ":
 		h.Transport = TCP4
