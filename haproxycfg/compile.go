@@ -550,10 +550,10 @@ func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Bac
 		if l.Protocol == route.TLS && hc != nil && hc.Path != "" {
 			// an HTTP check through the TLS the traffic passes through
 			o.CheckSSL = true
-			o.CheckSNI = cmp.Or(hostname.Normalize(hc.Host), sn)
+			o.CheckSNI = k.checkHost("")
 			verify(&o, g.TLS)
 		}
-		p.HTTPCheck = httpCheck(hc, sn)
+		p.HTTPCheck = httpCheck(hc, k.checkHost(""))
 	case term == route.TierGateway || term == route.TierBackend:
 		// HTTP listener: originate TLS to the gateway, SNI and Host set to
 		// the gateway host.
@@ -566,8 +566,8 @@ func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Bac
 		} else {
 			o.SNI = &Sample{Fetch: "req.hdr", Args: []string{"host"}, Conv: []Converter{{Name: "host_only"}}}
 		}
-		o.CheckSNI = cmp.Or(hostname.Normalize(hcHost(hc)), sn)
-		p.HTTPCheck = httpCheck(hc, sn)
+		o.CheckSNI = k.checkHost(sn)
+		p.HTTPCheck = httpCheck(hc, o.CheckSNI)
 		p.HTTPRequest = append(p.HTTPRequest, setHeaders(r)...)
 	default:
 		// plain HTTP to the gateway's HTTP port
@@ -584,7 +584,10 @@ func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Bac
 			}
 			p.HTTPRequest = append(p.HTTPRequest, setHeaders(r)...)
 		}
-		p.HTTPCheck = httpCheck(hc, sn)
+		if p.Name != "rt_"+r.Name {
+			sn = ""
+		}
+		p.HTTPCheck = httpCheck(hc, k.checkHost(sn))
 	}
 	p.Balance = cmp.Or(g.Balance, b.Balance)
 	for i, a := range g.Addresses {
@@ -595,11 +598,26 @@ func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Bac
 	return k.addBackend(p).Name
 }
 
-func hcHost(hc *route.HealthCheck) string {
-	if hc == nil {
-		return ""
+// checkHost is the name the edge's health checks of the gateway send as SNI
+// and Host: the gateway's healthCheck.host, else sn (the route's server
+// name, for a backend of one route), else the first server name of the
+// routes behind the gateway, in file order.
+func (k *compiler) checkHost(sn string) string {
+	if hc := k.c.Gateway.HealthCheck; hc != nil && hc.Host != "" {
+		return hostname.Normalize(hc.Host)
 	}
-	return hc.Host
+	if sn != "" {
+		return sn
+	}
+	for i := range k.c.Routes {
+		r := &k.c.Routes[i]
+		if b, ok := k.backends[r.Backend]; ok && k.c.BehindGateway(b) {
+			if n := route.ServerName(r); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
 }
 
 // staticTarget is a backend of a route backend's static servers.

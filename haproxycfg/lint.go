@@ -14,7 +14,8 @@ import (
 //     "tcp-request inspect-delay": the ClientHello may not have arrived yet,
 //     so the routing depends on timing;
 //   - HTTP sample fetches or http-request rules in a mode tcp proxy;
-//   - a server with "check", "ssl" and "sni" but no "check-sni": the check
+//   - a server with "check", "ssl" and "sni" (or "check-ssl" on a server
+//     whose traffic is passed through) but no "check-sni": the check
 //     handshake carries no SNI, and a gateway that selects certificates by
 //     SNI (Istio) fails it.
 //
@@ -73,11 +74,11 @@ func (c *Config) Lint() []route.Warning {
 				o = mergeDefault(*p.DefaultServer, o)
 			}
 			path := sec + " server " + s.Name
-			if o.SSL && o.Verify == "none" {
+			if (o.SSL || o.CheckSSL) && o.Verify == "none" {
 				ws = append(ws, route.Warning{Path: path, Detail: "verify none: the server's certificate is not checked; set a CA file"})
 			}
-			if o.Check && (o.SSL || o.CheckSSL) && o.SNI != nil && o.CheckSNI == "" {
-				ws = append(ws, route.Warning{Path: path, Detail: "check with ssl and sni but no check-sni: the health check sends no SNI and fails against SNI-routed servers"})
+			if o.Check && (o.SSL && o.SNI != nil || o.CheckSSL && !o.SSL) && o.CheckSNI == "" {
+				ws = append(ws, route.Warning{Path: path, Detail: "TLS health check without check-sni: the check sends no SNI and fails against SNI-routed servers such as Istio"})
 			}
 		}
 	}
