@@ -54,6 +54,7 @@ var allowed = map[string]string{
 	"legacy_session_id longer than 32 bytes": "RFC 8446 Section 4.1.2: legacy_session_id<0..32>",
 	// Host names crypto/tls passes through but no route can match.
 	"control byte, space or empty label in host_name": "invalid-hostname",
+	"host_name longer than 255 bytes":                 "invalid-hostname (RFC 1035 Section 2.3.4)",
 }
 
 // Also intended, in the other direction (sni accepts what crypto/tls

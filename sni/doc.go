@@ -50,8 +50,8 @@
 // routing form from [Hello.AppendServerName] or [Hello.ServerName]: ASCII
 // letters lowercased and one trailing dot removed. OpenSSL sends a trailing
 // dot when given one (crypto/tls refuses such a hello; this package does
-// not). Names with a NUL or another control byte, a space, DEL or an empty
-// label are refused with [ErrInvalidHostname]; other bytes (underscores,
+// not). Names longer than 255 bytes or with a NUL or another control byte, a
+// space, DEL or an empty label are refused with [ErrInvalidHostname]; other bytes (underscores,
 // non-ASCII) are passed through for the routing table to reject. Entries of
 // unknown name_type are skipped (RFC 6066, Section 3).
 //

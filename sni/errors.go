@@ -31,8 +31,9 @@ var (
 	ErrDuplicateExtension = errors.New("sni: duplicate-extension: extension sent twice")
 	// ErrDuplicateName means two host_name entries in server_name (RFC 6066, Section 3).
 	ErrDuplicateName = errors.New("sni: duplicate-name: two host names")
-	// ErrInvalidHostname means a host_name that can never be routed: a NUL or
-	// other control byte, a space, an empty label.
+	// ErrInvalidHostname means a host_name that can never be routed: longer
+	// than 255 bytes, or with a NUL or other control byte, a space, DEL or an
+	// empty label.
 	ErrInvalidHostname = errors.New("sni: invalid-hostname: unusable host name")
 )
 

@@ -16,6 +16,7 @@ const (
 	maxRecordLen        = 1 << 14 // RFC 8446, Section 5.1: TLSPlaintext.length
 	recordTypeHandshake = 0x16
 	typeClientHello     = 1
+	maxHostLen          = 255 // RFC 1035, Section 2.3.4: names are at most 255 octets
 )
 
 // Extension types the parser looks into (IANA "TLS ExtensionType Values").
@@ -493,6 +494,9 @@ func (h *Hello) parseExtension(typ uint16, d []byte, sp span, at int, last bool)
 				return errExt(ErrDuplicateName, at, typ, "two host_name entries")
 			}
 			off := sp.off + 2 + uint32(start)
+			if end-start > maxHostLen {
+				return errExt(ErrInvalidHostname, recordHeaderLen+int(off), typ, "host_name longer than 255 bytes")
+			}
 			if i := badHostByte(list[start:end]); i >= 0 {
 				return errExt(ErrInvalidHostname, recordHeaderLen+int(off)+i, typ, "control byte, space or empty label in host_name")
 			}

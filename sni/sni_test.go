@@ -228,6 +228,8 @@ func TestErrors(t *testing.T) {
 		{"empty label", sn("a..example"), sni.ErrInvalidHostname},
 		{"two dots at end", sn("a.example.."), sni.ErrInvalidHostname},
 		{"empty name", sn(""), sni.ErrMalformed},
+		{"name of 256 bytes", sn(strings.Repeat("a", 256)), sni.ErrInvalidHostname},
+		{"name of 255 bytes", sn(strings.Repeat("a", 255)), nil},
 		{"empty name list", hello(ext{0, []byte{0, 0}}), sni.ErrMalformed},
 		{"two host names", hello(ext{0, sniExt(0, "a.example", 0, "b.example")}), sni.ErrDuplicateName},
 		{"unknown name type skipped", hello(ext{0, sniExt(7, "x", 0, "b.example")}), nil},
