@@ -125,7 +125,10 @@ func (p *Parser) parseSlow(b []byte, maxSize int) (Hello, error) {
 }
 
 // scanner walks the TLS records at the start of a stream until the
-// ClientHello handshake message is complete. It keeps its position after
+// ClientHello handshake message is complete. It indexes bytes itself rather
+// than reading with cryptobyte: it must make progress on incomplete input
+// and say how many bytes are missing, where cryptobyte reads are
+// all-or-nothing. It keeps its position after
 // each complete record, so that feeding it a growing buffer (as Peek does)
 // costs linear time however small the records and reads are.
 type scanner struct {
