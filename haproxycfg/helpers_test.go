@@ -88,3 +88,5 @@ func setCerts(t *testing.T) {
 	tc := newTestCert(t, t.TempDir(), "nsg.cc", "*.kube.example.com")
 	t.Setenv("CERTS", tc.PEMFile)
 }
+
+func timeParse(s string) (time.Duration, error) { return time.ParseDuration(s) }
