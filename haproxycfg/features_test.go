@@ -30,6 +30,7 @@ func TestFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, "testdata/features.txtar", "haproxy.cfg", text)
+	noDom(t, text)
 	var ws strings.Builder
 	for _, w := range res.Warnings {
 		ws.WriteString(w.String() + "\n")

@@ -44,6 +44,7 @@ func TestScenarios(t *testing.T) {
 				t.Fatalf("AppendText: %v", err)
 			}
 			golden.Check(t, arch, "haproxy.cfg", cfg)
+			noDom(t, cfg)
 			var ws strings.Builder
 			for _, w := range res.Warnings {
 				ws.WriteString(w.String() + "\n")
@@ -58,5 +59,16 @@ func TestScenarios(t *testing.T) {
 			setCerts(t)
 			haproxytest.Check(t, string(cfg), nil)
 		})
+	}
+}
+
+// noDom fails t when cfg matches hosts by domain ("-m dom", map_dom,
+// hdr_dom): "kube.example.com" would then match "kube.example.com.evil.org".
+func noDom(t *testing.T, cfg []byte) {
+	t.Helper()
+	for _, bad := range []string{"-m dom", "map_dom", "_dom("} {
+		if strings.Contains(string(cfg), bad) {
+			t.Errorf("configuration contains %q", bad)
+		}
 	}
 }
