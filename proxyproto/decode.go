@@ -37,63 +37,65 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //
 // Decode allocates nothing for IP headers and on success.
 func Decode(b []byte) (h Header, n int, err error) {
-	h, n, p := decode(b)
-	if p.kind != nil {
+	n, p := decode(&h, b)
+	if p.code != pOK {
 		return Header{}, 0, p.err()
 	}
 	return h, n, nil
 }
 
-func decode(b []byte) (Header, int, problem) {
+// decode fills h, which must be zero, from b.
+func decode(h *Header, b []byte) (int, problem) {
 	if len(b) == 0 {
-		return Header{}, 0, short(0, minLen)
+		return 0, short(0, minLen)
 	}
 	switch b[0] {
 	case '\r':
-		return decodeV2(b)
+		return decodeV2(h, b)
 	case 'P':
-		return decodeV1(b)
+		return decodeV1(h, b)
 	}
-	return Header{}, 0, bad(ErrNotProxy, 0, "no PROXY signature")
+	return 0, bad(pNotProxy, 0, "no PROXY signature")
 }
 
-func decodeV2(b []byte) (Header, int, problem) {
+func decodeV2(h *Header, b []byte) (int, problem) {
 	m := min(len(b), len(sigV2))
 	if string(b[:m]) != sigV2[:m] {
-		return Header{}, 0, bad(ErrNotProxy, 0, "no PROXY signature")
+		return 0, bad(pNotProxy, 0, "no PROXY signature")
 	}
 	if len(b) > 12 {
 		if b[12]>>4 != 2 {
-			return Header{}, 0, bad(ErrInvalidV2, 12, "version is not 2")
+			return 0, bad(pInvalidV2, 12, "version is not 2")
 		}
 		if b[12]&0xf > 1 {
-			return Header{}, 0, bad(ErrInvalidV2, 12, "command is neither LOCAL nor PROXY")
+			return 0, bad(pInvalidV2, 12, "command is neither LOCAL nor PROXY")
 		}
 	}
 	if len(b) > 13 && !Transport(b[13]).Valid() {
-		return Header{}, 0, bad(ErrInvalidV2, 13, "undefined address family or transport protocol")
+		return 0, bad(pInvalidV2, 13, "undefined address family or transport protocol")
 	}
 	if len(b) < 16 {
-		return Header{}, 0, short(len(b), 16-len(b))
+		return 0, short(len(b), 16-len(b))
 	}
 	cmd := Command(b[12] & 0xf)
 	fam := Transport(b[13])
 	alen, _ := fam.addrLen()
 	l := int(b[14])<<8 | int(b[15])
 	if cmd == Proxy && l < alen {
-		return Header{}, 0, bad(ErrInvalidV2, 14, "length shorter than the address block")
+		return 0, bad(pInvalidV2, 14, "length shorter than the address block")
 	}
 	total := 16 + l
 	if len(b) < total {
-		return Header{}, 0, short(len(b), total-len(b))
+		return 0, short(len(b), total-len(b))
 	}
 	if cmd == Local {
 		// Section 2.2: "the receiver must [...] use the real connection
 		// endpoints and discard the protocol block including the family",
 		// skipping exactly len bytes; HAProxy does not parse TLVs here.
-		return Header{Version: 2, Command: Local}, total, problem{}
+		h.Version, h.Command = 2, Local
+		return total, problem{}
 	}
-	h := Header{Version: 2, Command: Proxy, Transport: fam}
+	h.Version, h.Command, h.Transport = 2, Proxy, fam
 	a := b[16:total]
 	switch fam {
 	case TCP4, UDP4:
@@ -108,28 +110,29 @@ func decodeV2(b []byte) (Header, int, problem) {
 	}
 	if t := a[alen:]; len(t) > 0 {
 		crcAt, p := checkTLVs(t, 16+alen)
-		if p.kind != nil {
-			return Header{}, 0, p
+		if p.code != pOK {
+			return 0, p
 		}
 		if crcAt >= 0 {
 			at := 16 + alen + crcAt
 			if !crcOK(b[:total], at) {
-				return Header{}, 0, badTLV(ErrBadCRC, at-3, TypeCRC32C, "checksum does not match the header")
+				return 0, badTLV(pBadCRC, at-3, TypeCRC32C, "checksum does not match the header")
 			}
 		}
 		h.TLVs = TLVs(t[:len(t):len(t)])
 	}
-	return h, total, problem{}
+	return total, problem{}
 }
 
 // crcOK reports whether the CRC32C stored at hdr[at:at+4] matches the CRC32C
 // of hdr computed with those 4 bytes zeroed (section 2.2.3).
 func crcOK(hdr []byte, at int) bool {
 	want := uint32(hdr[at])<<24 | uint32(hdr[at+1])<<16 | uint32(hdr[at+2])<<8 | uint32(hdr[at+3])
-	var zero [4]byte
-	c := crc32.Update(0, castagnoli, hdr[:at])
-	c = crc32.Update(c, castagnoli, zero[:])
-	c = crc32.Update(c, castagnoli, hdr[at+4:])
+	c := ^crc32.Update(0, castagnoli, hdr[:at])
+	for range 4 { // four zero bytes, without a slice that would escape
+		c = castagnoli[byte(c)] ^ c>>8
+	}
+	c = crc32.Update(^c, castagnoli, hdr[at+4:])
 	return c == want
 }
 
@@ -141,13 +144,13 @@ func unixPath(p []byte) string {
 	return string(p)
 }
 
-func decodeV1(b []byte) (Header, int, problem) {
+func decodeV1(h *Header, b []byte) (int, problem) {
 	m := min(len(b), len(sigV1))
 	if string(b[:m]) != sigV1[:m] {
 		if m == len(sigV1) && string(b[:5]) == "PROXY" {
-			return Header{}, 0, bad(ErrInvalidV1, 5, "PROXY not followed by exactly one space")
+			return 0, bad(pInvalidV1, 5, "PROXY not followed by exactly one space")
 		}
-		return Header{}, 0, bad(ErrNotProxy, 0, "no PROXY signature")
+		return 0, bad(pNotProxy, 0, "no PROXY signature")
 	}
 	lim := min(len(b), MaxV1Len)
 	cr := bytes.IndexByte(b[:lim], '\r')
@@ -156,64 +159,64 @@ func decodeV1(b []byte) (Header, int, problem) {
 		end = lim
 	}
 	if bytes.IndexByte(b[:end], '\n') >= 0 {
-		return Header{}, 0, bad(ErrInvalidV1, bytes.IndexByte(b[:end], '\n'), "line ends with a bare LF")
+		return 0, bad(pInvalidV1, bytes.IndexByte(b[:end], '\n'), "line ends with a bare LF")
 	}
 	switch {
 	case cr < 0 && lim == MaxV1Len, cr == MaxV1Len-1:
-		return Header{}, 0, bad(ErrTooLong, MaxV1Len, "no CRLF in the first 107 bytes")
+		return 0, bad(pTooLong, MaxV1Len, "no CRLF in the first 107 bytes")
 	case cr < 0 || cr+1 == len(b):
-		return Header{}, 0, short(len(b), max(1, minLen-len(b)))
+		return 0, short(len(b), max(1, minLen-len(b)))
 	case b[cr+1] != '\n':
-		return Header{}, 0, bad(ErrInvalidV1, cr, "CR not followed by LF")
+		return 0, bad(pInvalidV1, cr, "CR not followed by LF")
 	}
 	n := cr + 2
 	line := b[:cr]
 	i := len(sigV1)
 	rest := line[i:]
-	var h Header
 	switch {
 	case len(rest) >= 7 && string(rest[:7]) == "UNKNOWN" && (len(rest) == 7 || rest[7] == ' '):
 		// Section 2.1: after the UNKNOWN token "the receiver must ignore
 		// anything presented before the CRLF is found" and use the real
 		// connection endpoints.
-		return Header{Version: 1, Command: Local}, n, problem{}
+		h.Version, h.Command = 1, Local
+		return n, problem{}
 	case len(rest) >= 5 && string(rest[:5]) == "TCP4 ":
 		h.Transport = TCP4
 	case len(rest) >= 5 && string(rest[:5]) == "TCP6 ":
 		h.Transport = TCP6
 	default:
-		return Header{}, 0, bad(ErrInvalidV1, i, "protocol is not TCP4, TCP6 or UNKNOWN")
+		return 0, bad(pInvalidV1, i, "protocol is not TCP4, TCP6 or UNKNOWN")
 	}
 	i += 5
 	var src, dst netip.Addr
 	var ok bool
 	if h.Transport == TCP4 {
 		if src, i, ok = parseV4(line, i); !ok || i >= len(line) || line[i] != ' ' {
-			return Header{}, 0, bad(ErrInvalidV1, i, "bad IPv4 source address")
+			return 0, bad(pInvalidV1, i, "bad IPv4 source address")
 		}
 		if dst, i, ok = parseV4(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
-			return Header{}, 0, bad(ErrInvalidV1, i, "bad IPv4 destination address")
+			return 0, bad(pInvalidV1, i, "bad IPv4 destination address")
 		}
 	} else {
 		if src, i, ok = parseV6(line, i); !ok || i >= len(line) || line[i] != ' ' {
-			return Header{}, 0, bad(ErrInvalidV1, i, "bad IPv6 source address")
+			return 0, bad(pInvalidV1, i, "bad IPv6 source address")
 		}
 		if dst, i, ok = parseV6(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
-			return Header{}, 0, bad(ErrInvalidV1, i, "bad IPv6 destination address")
+			return 0, bad(pInvalidV1, i, "bad IPv6 destination address")
 		}
 	}
 	var sp, dp uint16
 	if sp, i, ok = parsePort(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
-		return Header{}, 0, bad(ErrInvalidV1, i, "bad source port")
+		return 0, bad(pInvalidV1, i, "bad source port")
 	}
 	if dp, i, ok = parsePort(line, i+1); !ok || i != len(line) {
-		return Header{}, 0, bad(ErrInvalidV1, i, "bad destination port")
+		return 0, bad(pInvalidV1, i, "bad destination port")
 	}
 	h.Version = 1
 	h.Command = Proxy
 	h.Source = netip.AddrPortFrom(src, sp)
 	h.Destination = netip.AddrPortFrom(dst, dp)
-	return h, n, problem{}
+	return n, problem{}
 }
 
 // parseDec reads a decimal number of at most 5 digits without a leading
@@ -377,15 +380,16 @@ func Read(r *bufio.Reader) (Header, error) {
 		if n := r.Buffered(); n > len(b) {
 			b, _ = r.Peek(n)
 		}
-		h, n, p := decode(b)
+		var h Header
+		n, p := decode(&h, b)
 		switch {
-		case p.kind == nil:
+		case p.code == pOK:
 			if len(h.TLVs) > 0 {
 				h.TLVs = append(TLVs(nil), h.TLVs...)
 			}
 			_, _ = r.Discard(n)
 			return h, nil
-		case p.kind != ErrShort:
+		case p.code != pShort:
 			return Header{}, p.err()
 		case err != nil && !errors.Is(err, bufio.ErrBufferFull):
 			e := p.err()
@@ -395,7 +399,7 @@ func Read(r *bufio.Reader) (Header, error) {
 			}
 			return Header{}, e
 		}
-		need = len(b) + p.need
+		need = len(b) + int(p.need)
 		if need > r.Size() {
 			return Header{}, &Error{Kind: ErrTooLong, Offset: len(b), Detail: "header larger than the read buffer"}
 		}

@@ -108,7 +108,7 @@ func (h Header) AppendBinary(b []byte) ([]byte, error) {
 	}
 	if len(h.TLVs) > 0 {
 		crcAt, p := checkTLVs(h.TLVs, 0)
-		if p.kind != nil {
+		if p.code != pOK {
 			return b[:start], errEncTLV
 		}
 		b = append(b, h.TLVs...)

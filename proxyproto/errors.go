@@ -122,31 +122,59 @@ func (e *Error) Unwrap() []error {
 }
 
 // problem is the allocation-free form of an [*Error] used inside the
-// decoder; kind is nil when there is no problem.
+// decoder; code is pOK when there is no problem.
 type problem struct {
-	kind   error
-	off    int
-	need   int
-	detail string
-	tlv    TLVType
-	inTLV  bool
+	detail    string
+	off, need int32
+	code      uint8
+	tlv       TLVType
+	inTLV     bool
+}
+
+const (
+	pOK uint8 = iota
+	pShort
+	pNotProxy
+	pInvalidV1
+	pInvalidV2
+	pTLV
+	pBadCRC
+	pTooLong
+)
+
+func kindOf(code uint8) error {
+	switch code {
+	case pShort:
+		return ErrShort
+	case pNotProxy:
+		return ErrNotProxy
+	case pInvalidV1:
+		return ErrInvalidV1
+	case pInvalidV2:
+		return ErrInvalidV2
+	case pTLV:
+		return ErrTLV
+	case pBadCRC:
+		return ErrBadCRC
+	}
+	return ErrTooLong
 }
 
 func (p problem) err() *Error {
-	return &Error{Kind: p.kind, Offset: p.off, Need: p.need, Detail: p.detail, TLV: p.tlv, InTLV: p.inTLV}
+	return &Error{Kind: kindOf(p.code), Offset: int(p.off), Need: int(p.need), Detail: p.detail, TLV: p.tlv, InTLV: p.inTLV}
 }
 
-func bad(kind error, off int, detail string) problem {
-	return problem{kind: kind, off: off, detail: detail}
+func bad(code uint8, off int, detail string) problem {
+	return problem{code: code, off: int32(off), detail: detail}
 }
 
-func badTLV(kind error, off int, t TLVType, detail string) problem {
-	return problem{kind: kind, off: off, detail: detail, tlv: t, inTLV: true}
+func badTLV(code uint8, off int, t TLVType, detail string) problem {
+	return problem{code: code, off: int32(off), detail: detail, tlv: t, inTLV: true}
 }
 
 func short(off, need int) problem {
 	if need < 1 {
 		need = 1
 	}
-	return problem{kind: ErrShort, off: off, need: need, detail: "incomplete header"}
+	return problem{code: pShort, off: int32(off), need: int32(need), detail: "incomplete header"}
 }

@@ -307,20 +307,21 @@ func (l *Listener) handle(raw net.Conn) {
 // step decodes what c has read so far; done is false when more bytes are
 // needed and may come.
 func (l *Listener) step(c *Conn) (done bool, err error) {
-	h, n, p := decode(c.buf)
+	c.hdr = Header{}
+	n, p := decode(&c.hdr, c.buf)
 	switch {
-	case p.kind == nil:
-		c.hdr, c.hasHdr, c.rest = h, true, c.buf[n:]
+	case p.code == pOK:
+		c.hasHdr, c.rest = true, c.buf[n:]
 		return true, nil
-	case p.kind == ErrNotProxy && c.verdict == Optional:
+	case p.code == pNotProxy && c.verdict == Optional:
 		c.rest = c.buf
 		return true, nil
-	case p.kind != ErrShort:
+	case p.code != pShort:
 		return true, p.err()
-	case len(c.buf)+p.need > l.maxSize:
+	case len(c.buf)+int(p.need) > l.maxSize:
 		return true, &Error{Kind: ErrTooLong, Offset: len(c.buf), Detail: "header larger than MaxHeaderSize"}
 	}
-	if need := len(c.buf) + p.need; need > cap(c.buf) {
+	if need := len(c.buf) + int(p.need); need > cap(c.buf) {
 		nb := make([]byte, len(c.buf), min(max(need, 2*cap(c.buf)), l.maxSize))
 		copy(nb, c.buf)
 		c.buf = nb
@@ -348,7 +349,7 @@ func (l *Listener) slow(c *Conn) {
 			c.rest = c.buf
 			break
 		}
-		_, _, p := decode(c.buf)
+		_, p := decode(&Header{}, c.buf)
 		e := p.err()
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

@@ -116,7 +116,7 @@ func FromPires(p *pires.Header) (Header, error) {
 		}
 	}
 	if len(raw) > 0 {
-		if _, p := checkTLVs(raw, 0); p.kind != nil {
+		if _, p := checkTLVs(raw, 0); p.code != pOK {
 			return Header{}, p.err()
 		}
 		h.TLVs = raw

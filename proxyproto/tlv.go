@@ -185,7 +185,17 @@ func (t TLVs) CRC32C() (uint32, bool) {
 // SSL returns the PP2_TYPE_SSL TLV.
 func (t TLVs) SSL() (SSL, bool) {
 	v, ok := t.Get(TypeSSL)
-	if !ok || len(v) < 5 {
+	if !ok {
+		return SSL{}, false
+	}
+	return TLV{Type: TypeSSL, Value: v}.SSL()
+}
+
+// SSL parses t as a PP2_TYPE_SSL TLV; ok is false for another type or a
+// value shorter than 5 bytes.
+func (t TLV) SSL() (s SSL, ok bool) {
+	v := t.Value
+	if t.Type != TypeSSL || len(v) < 5 {
 		return SSL{}, false
 	}
 	return SSL{Client: v[0], Verify: binary.BigEndian.Uint32(v[1:5]), Sub: TLVs(v[5:])}, true
@@ -279,39 +289,39 @@ func checkTLVs(t []byte, base int) (crcAt int, p problem) {
 	i := 0
 	for i < len(t) {
 		if len(t)-i < 3 {
-			return -1, badTLV(ErrTLV, base+i, TLVType(t[i]), "truncated TLV header")
+			return -1, badTLV(pTLV, base+i, TLVType(t[i]), "truncated TLV header")
 		}
 		typ := TLVType(t[i])
 		n := int(t[i+1])<<8 | int(t[i+2])
 		v := i + 3
 		if n > len(t)-v {
-			return -1, badTLV(ErrTLV, base+i, typ, "TLV length past the end of the header")
+			return -1, badTLV(pTLV, base+i, typ, "TLV length past the end of the header")
 		}
 		switch typ {
 		case TypeCRC32C:
 			if n != 4 {
-				return -1, badTLV(ErrTLV, base+i, typ, "CRC32C value is not 4 bytes")
+				return -1, badTLV(pTLV, base+i, typ, "CRC32C value is not 4 bytes")
 			}
 			if crcAt >= 0 {
-				return -1, badTLV(ErrTLV, base+i, typ, "second CRC32C TLV")
+				return -1, badTLV(pTLV, base+i, typ, "second CRC32C TLV")
 			}
 			crcAt = v
 		case TypeUniqueID:
 			if n > MaxUniqueIDLen {
-				return -1, badTLV(ErrTLV, base+i, typ, "UNIQUE_ID longer than 128 bytes")
+				return -1, badTLV(pTLV, base+i, typ, "UNIQUE_ID longer than 128 bytes")
 			}
 		case TypeSSL:
 			if n < 5 {
-				return -1, badTLV(ErrTLV, base+i, typ, "SSL value shorter than 5 bytes")
+				return -1, badTLV(pTLV, base+i, typ, "SSL value shorter than 5 bytes")
 			}
 			sub := t[v+5 : v+n]
 			for j := 0; j < len(sub); {
 				if len(sub)-j < 3 {
-					return -1, badTLV(ErrTLV, base+v+5+j, TLVType(sub[j]), "truncated SSL sub-TLV header")
+					return -1, badTLV(pTLV, base+v+5+j, TLVType(sub[j]), "truncated SSL sub-TLV header")
 				}
 				m := int(sub[j+1])<<8 | int(sub[j+2])
 				if m > len(sub)-j-3 {
-					return -1, badTLV(ErrTLV, base+v+5+j, TLVType(sub[j]), "SSL sub-TLV length past the end of the SSL TLV")
+					return -1, badTLV(pTLV, base+v+5+j, TLVType(sub[j]), "SSL sub-TLV length past the end of the SSL TLV")
 				}
 				j += 3 + m
 			}

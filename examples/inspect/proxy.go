@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/drawbridge-go/drawbridge/proxyproto"
+)
+
+// proxyJSON is the line printed for a file that starts with a valid PROXY
+// header. Source and destination are "ip:port" for IP transports, the socket
+// path for UNIX ones, and absent for LOCAL, UNKNOWN and UNSPEC headers.
+type proxyJSON struct {
+	File        string    `json:"file"`
+	Version     int       `json:"version"`
+	Command     string    `json:"command"`   // LOCAL or PROXY
+	Transport   string    `json:"transport"` // TCP4, UDP6, UNIX_STREAM, UNSPEC...
+	Source      string    `json:"source,omitempty"`
+	Destination string    `json:"destination,omitempty"`
+	HeaderLen   int       `json:"header_len"` // bytes of the file the header occupied
+	TLVs        []tlvJSON `json:"tlvs"`
+}
+
+// tlvJSON is one TLV: its type name ("ALPN", "SSL", "0x99"), its value as
+// text when it is printable UTF-8 (else hex), and for SSL the parsed fields.
+type tlvJSON struct {
+	Type               string    `json:"type"`
+	Value              *string   `json:"value,omitempty"`
+	Hex                string    `json:"hex,omitempty"`
+	Len                *int      `json:"len,omitempty"` // NOOP padding length
+	Client             *uint8    `json:"client,omitempty"`
+	Verify             *uint32   `json:"verify,omitempty"`
+	ClientCertVerified *bool     `json:"client_cert_verified,omitempty"`
+	Sub                []tlvJSON `json:"sub,omitempty"`
+}
+
+// proxyErrorJSON is the line printed for a refused file; Error is the
+// proxyproto kind (short, not-proxy, invalid-v1, invalid-v2, tlv, bad-crc,
+// too-long).
+type proxyErrorJSON struct {
+	File   string `json:"file"`
+	Error  string `json:"error"`
+	Detail string `json:"detail"`
+}
+
+// runProxy prints one JSON object a line for each file and returns 1 if any
+// file failed, 2 on usage errors.
+func runProxy(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: inspect proxy FILE...")
+		return 2
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	status := 0
+	for _, name := range args {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "inspect: %v\n", err)
+			status = 1
+			continue
+		}
+		h, n, err := proxyproto.Decode(b)
+		if err != nil {
+			status = 1
+			if err := enc.Encode(proxyErrorJSON{File: name, Error: proxyproto.KindOf(err), Detail: err.Error()}); err != nil {
+				fmt.Fprintf(stderr, "inspect: %v\n", err)
+				return 1
+			}
+			continue
+		}
+		if err := enc.Encode(proxyLine(name, h, n)); err != nil {
+			fmt.Fprintf(stderr, "inspect: %v\n", err)
+			return 1
+		}
+	}
+	return status
+}
+
+func proxyLine(name string, h proxyproto.Header, n int) proxyJSON {
+	out := proxyJSON{File: name, Version: int(h.Version), Command: h.Command.String(),
+		Transport: h.Transport.String(), HeaderLen: n, TLVs: []tlvJSON{}}
+	switch {
+	case h.Command == proxyproto.Proxy && h.Transport.IsIP():
+		out.Source, out.Destination = h.Source.String(), h.Destination.String()
+	case h.Command == proxyproto.Proxy && h.Transport.IsUnix():
+		out.Source, out.Destination = h.SourcePath, h.DestinationPath
+	}
+	for t := range h.TLVs.All() {
+		out.TLVs = append(out.TLVs, tlvLine(t))
+	}
+	return out
+}
+
+func tlvLine(t proxyproto.TLV) tlvJSON {
+	j := tlvJSON{Type: t.Type.String()}
+	switch t.Type {
+	case proxyproto.TypeNoop:
+		n := len(t.Value)
+		j.Len = &n
+	case proxyproto.TypeCRC32C:
+		v := "0x" + hex.EncodeToString(t.Value)
+		j.Value = &v
+	case proxyproto.TypeSSL:
+		s, ok := t.SSL()
+		if !ok {
+			j.Hex = hex.EncodeToString(t.Value)
+			break
+		}
+		verified := s.ClientCertVerified()
+		j.Client, j.Verify, j.ClientCertVerified = &s.Client, &s.Verify, &verified
+		for st := range s.Sub.All() {
+			j.Sub = append(j.Sub, tlvLine(st))
+		}
+	default:
+		if printable(t.Value) {
+			v := string(t.Value)
+			j.Value = &v
+		} else {
+			j.Hex = hex.EncodeToString(t.Value)
+		}
+	}
+	return j
+}
+
+func printable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if !strconv.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
