@@ -88,7 +88,7 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
-func encodeCases(b *testing.B) map[string]proxyproto.Header {
+func encodeCases(b testing.TB) map[string]proxyproto.Header {
 	tcp4 := proxyproto.Header{Version: 2, Command: proxyproto.Proxy, Transport: proxyproto.TCP4,
 		Source: netip.MustParseAddrPort("192.0.2.1:51234"), Destination: netip.MustParseAddrPort("198.51.100.2:443")}
 	tlvs := tcp4

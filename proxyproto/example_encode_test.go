@@ -1,0 +1,23 @@
+package proxyproto_test
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/drawbridge-go/drawbridge/proxyproto"
+)
+
+func ExampleHeader_AppendV1() {
+	h := proxyproto.Header{
+		Version: 1, Command: proxyproto.Proxy, Transport: proxyproto.TCP6,
+		Source:      netip.MustParseAddrPort("[2001:db8::1]:51234"),
+		Destination: netip.MustParseAddrPort("192.0.2.7:443"), // sent as ::ffff:192.0.2.7
+	}
+	b, _ := h.AppendV1(nil)
+	fmt.Printf("%q\n", b)
+	b, _ = h.AppendBinary(b[:0])
+	fmt.Println(len(b), "bytes in v2")
+	// Output:
+	// "PROXY TCP6 2001:db8::1 ::ffff:192.0.2.7 51234 443\r\n"
+	// 52 bytes in v2
+}
