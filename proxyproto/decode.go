@@ -3,6 +3,7 @@ package proxyproto
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -12,6 +13,9 @@ import (
 const (
 	// sigV2 is the v2 binary signature (section 2.2).
 	sigV2 = "\r\n\r\n\x00\r\nQUIT\n"
+	// sigV2Lo and sigV2Hi are sigV2 as little-endian words.
+	sigV2Lo = 0x510a0d000a0d0a0d
+	sigV2Hi = 0x0a544955
 	// sigV1 is the v1 signature and its mandatory space (section 2.1).
 	sigV1 = "PROXY "
 	// MaxV1Len is the longest v1 line, CRLF included (section 2.1).
@@ -59,8 +63,12 @@ func decode(h *Header, b []byte) (int, problem) {
 }
 
 func decodeV2(h *Header, b []byte) (int, problem) {
-	m := min(len(b), len(sigV2))
-	if string(b[:m]) != sigV2[:m] {
+	if len(b) >= 16 {
+		// Fast path: the signature as two loads.
+		if binary.LittleEndian.Uint64(b) != sigV2Lo || binary.LittleEndian.Uint32(b[8:]) != sigV2Hi {
+			return 0, bad(pNotProxy, 0, "no PROXY signature")
+		}
+	} else if m := min(len(b), len(sigV2)); string(b[:m]) != sigV2[:m] {
 		return 0, bad(pNotProxy, 0, "no PROXY signature")
 	}
 	if len(b) > 12 {
