@@ -306,6 +306,10 @@ func (k *compiler) entries(routes []*route.Route, target func(*route.Route) stri
 		if c := cmp.Compare(len(b.path), len(a.path)); c != 0 {
 			return c
 		}
+		if a.kind == hostname.KindExact && a.path == "" {
+			// disjoint names: sorted, so a map file needs no second sort
+			return cmp.Compare(a.host, b.host)
+		}
 		return cmp.Compare(a.route, b.route)
 	})
 	return es
@@ -384,7 +388,6 @@ func (k *compiler) emit(fe *Proxy, es []entry, fetch Sample, pathACL map[string]
 					mf.Entries = append(mf.Entries, MapEntry{Key: x.host, Value: x.backend})
 				}
 			}
-			slices.SortFunc(mf.Entries, cmpEntry)
 			k.maps = append(k.maps, mf)
 			lookup := fetch
 			lookup.Conv = append(slices.Clip(fetch.Conv), Converter{Name: "map_str", Args: []string{k.mapDir + "/" + mf.Name}})

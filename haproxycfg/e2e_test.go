@@ -129,7 +129,8 @@ func testEndToEnd(t *testing.T, maxInline int) {
 	bPort := serve(t, nil, false, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "b host=%s xff=%s", r.Host, r.Header.Get("X-Forwarded-For"))
 	})
-	tlsPort, httpPort := haproxytest.FreePort(t), haproxytest.FreePort(t)
+	ports := freePorts(t, 3)
+	tlsPort, httpPort := ports[0], ports[1]
 	sock := filepath.Join(dir, "stats.sock")
 	c := &route.Config{
 		Name: fmt.Sprintf("e2e%d-%d", os.Getpid(), maxInline+1),
@@ -139,7 +140,7 @@ func testEndToEnd(t *testing.T, maxInline int) {
 		},
 		Gateway: &route.Gateway{
 			Addresses:     []string{"127.0.0.1"},
-			HTTPPort:      haproxytest.FreePort(t),
+			HTTPPort:      ports[2],
 			HTTPSPort:     gwPort,
 			ProxyProtocol: route.GatewayProxyNative,
 			TLS:           &route.OriginateTLS{CAFile: gwCert.CAFile},

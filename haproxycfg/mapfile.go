@@ -89,6 +89,11 @@ func (m *MapFile) AppendText(b []byte) ([]byte, error) {
 		es = slices.Clone(es)
 		slices.SortFunc(es, cmpEntry)
 	}
+	n := 0
+	for _, e := range es {
+		n += len(e.Key) + len(e.Value) + 2
+	}
+	b = slices.Grow(b, n)
 	for _, e := range es {
 		b = append(b, e.Key...)
 		b = append(b, ' ')

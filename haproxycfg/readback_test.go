@@ -97,7 +97,7 @@ func get(t *testing.T, port int, path, probe string) (int, string) {
 func TestReadBackHAProxy(t *testing.T) {
 	haproxytest.Binary(t)
 	vals := readbackValues()
-	port := haproxytest.FreePort(t)
+	port := freePorts(t, 1)[0]
 	cfg := &Config{
 		Defaults: []*Defaults{{Settings: Settings{Timeouts: Timeouts{Connect: 5 * time.Second, Client: 30 * time.Second, Server: 30 * time.Second}}}},
 		Proxies:  []*Proxy{hostileConfig("fe_hostile", "127.0.0.1:"+strconv.Itoa(port), vals)},

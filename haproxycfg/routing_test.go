@@ -28,7 +28,7 @@ func TestRoutingOrderHAProxy(t *testing.T) {
 
 func testRoutingOrder(t *testing.T, inline int) {
 	c := &route.Config{Name: "order", Edge: &route.Edge{}}
-	port := haproxytest.FreePort(t)
+	port := freePorts(t, 1)[0]
 	c.Listeners = []route.Listener{{Name: "web", Port: port, Protocol: route.HTTP, Address: "127.0.0.1"}}
 	add := func(name, host, path string) {
 		p := serve(t, nil, false, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, name) })
