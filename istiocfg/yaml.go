@@ -732,4 +732,3 @@ func appendQuoted(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
-
