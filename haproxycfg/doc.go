@@ -62,7 +62,24 @@
 //   - redirects, ACME challenge paths (ordinary path-prefix routes) and the
 //     statistics page ([StatsFrontend]).
 //
-// Configurations without an edge tier return [ErrNoEdge].
+// Configurations without an edge tier return [ErrNoEdge]: there is no
+// HAProxy to configure (scenarios 4 and 5 are the gateway's alone).
+//
+// # Generated names and choices
+//
+// Frontends are fe_<listener> (fe_<listener>_local for the TLS-terminating
+// loop of a TLS listener) and stats. Backends are gw_tcp_<port> and
+// gw_http_<port> (the gateway, shared by routes), rt_<route> (one route's
+// own: TLS origination with its SNI, a Host rewrite, set headers),
+// be_<backend> (static servers), loop_<listener>, rd_<route> (a redirect) and
+// redirect_https. Map files are <config>-<frontend>.map.
+//
+// Servers that receive the PROXY protocol also get check-send-proxy, so that
+// health checks pass a listener that requires the header. TLS toward a
+// server with neither a CA file nor insecureSkipVerify is verified against
+// the system's CAs (ca-file @system-ca). Health checks of the gateway send
+// healthCheck.host as SNI and Host, else the route's [route.ServerName],
+// else the first server name among the routes behind the gateway.
 //
 // Usage:
 //
