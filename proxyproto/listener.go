@@ -136,6 +136,7 @@ type Listener struct {
 	maxSize int
 	ready   chan accepted
 	done    chan struct{}
+	stopped chan struct{} // closed when the accept goroutine has returned
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	closed  bool
@@ -184,6 +185,7 @@ func (l *Listener) start() {
 	}
 	l.ready = make(chan accepted)
 	l.done = make(chan struct{})
+	l.stopped = make(chan struct{})
 	l.pending = make(map[*Conn]struct{})
 	l.nb.init()
 	l.wg.Add(1)
@@ -204,6 +206,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return nil, a.err
 		}
 		return a.c, nil
+	case <-l.stopped:
+		return nil, &net.OpError{Op: "accept", Net: l.Listener.Addr().Network(), Addr: l.Listener.Addr(), Err: net.ErrClosed}
 	case <-l.done:
 		return nil, &net.OpError{Op: "accept", Net: l.Listener.Addr().Network(), Addr: l.Listener.Addr(), Err: net.ErrClosed}
 	}
@@ -238,6 +242,7 @@ func (l *Listener) Addr() net.Addr { return l.Listener.Addr() }
 
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
+	defer close(l.stopped)
 	for {
 		raw, err := l.Listener.Accept()
 		if err != nil {

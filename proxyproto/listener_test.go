@@ -403,3 +403,23 @@ func TestListenerHTTPServer(t *testing.T) {
 	c.Close()
 	checkGoroutines(t, base)
 }
+
+// TestListenerInnerClosed: closing the inner listener directly ends Accept
+// for good instead of blocking it.
+func TestListenerInnerClosed(t *testing.T) {
+	l := newListener(t, &proxyproto.Listener{})
+	ch := acceptAsync(l)
+	time.Sleep(20 * time.Millisecond)
+	l.Listener.Close()
+	for range 2 {
+		select {
+		case r := <-ch:
+			if !errors.Is(r.err, net.ErrClosed) {
+				t.Fatalf("Accept after inner Close: %v", r.err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("Accept blocked after the inner listener was closed")
+		}
+		ch = acceptAsync(l)
+	}
+}
