@@ -334,7 +334,8 @@ const handledTypes = 1<<extServerName | 1<<extStatusRequest | 1<<extSupportedGro
 // hello with more than len(others) other types continues in
 // parseExtensionsLarge, with a set over the whole 16-bit type space.
 func (h *Hello) parseExtensions(b []byte, base uint32) *Error {
-	var low [4]uint64
+	var seen uint64   // types 0-63
+	var low [4]uint64 // types 64-255 (low[0] unused until parseExtensionsLarge)
 	var grease uint16
 	var others [8]uint16
 	nOthers := 0
@@ -349,16 +350,24 @@ func (h *Hello) parseExtensions(b []byte, base uint32) *Error {
 			return errAt(ErrMalformed, recordHeaderLen+int(base)+p, "truncated extension")
 		}
 		switch {
+		case typ < 64: // most extensions: a bitset in a register
+			bit := uint64(1) << typ
+			if seen&bit != 0 {
+				return errExt(ErrDuplicateExtension, recordHeaderLen+int(base)+p, typ, "extension sent twice")
+			}
+			seen |= bit
+			if handledTypes&bit == 0 {
+				p = end
+				continue
+			}
 		case typ < 256:
 			w, bit := typ>>6, uint64(1)<<(typ&63)
 			if low[w]&bit != 0 {
 				return errExt(ErrDuplicateExtension, recordHeaderLen+int(base)+p, typ, "extension sent twice")
 			}
 			low[w] |= bit
-			if typ >= 64 || handledTypes>>typ&1 == 0 {
-				p = end
-				continue
-			}
+			p = end
+			continue
 		case isGREASE(typ):
 			bit := uint16(1) << (typ >> 12)
 			if grease&bit != 0 {
@@ -374,6 +383,7 @@ func (h *Hello) parseExtensions(b []byte, base uint32) *Error {
 				}
 			}
 			if nOthers == len(others) {
+				low[0] = seen
 				return h.parseExtensionsLarge(b, p, base, &low, grease, &others)
 			}
 			others[nOthers] = typ

@@ -205,7 +205,7 @@ func TestErrors(t *testing.T) {
 	sn := func(name string) []byte { return hello(ext{0, sniExt(0, name)}) }
 	valid := buildHello(helloSpec{ciphers: c, exts: []ext{{0, sniExt(0, "a.example")}}})
 	many := func(dup uint16) []byte {
-		var exts []ext
+		exts := []ext{{23, nil}, {0x0a0a, nil}, {100, nil}}
 		for i := range 20 {
 			exts = append(exts, ext{uint16(0x1000 + i), nil})
 		}
@@ -243,6 +243,9 @@ func TestErrors(t *testing.T) {
 		{"many types", many(0), nil},
 		{"many types, duplicate late", many(0x1013), sni.ErrDuplicateExtension},
 		{"many types, duplicate early", many(0x1001), sni.ErrDuplicateExtension},
+		{"many types, duplicate low type", many(23), sni.ErrDuplicateExtension},
+		{"many types, duplicate type 100", many(100), sni.ErrDuplicateExtension},
+		{"many types, duplicate GREASE", many(0x0a0a), sni.ErrDuplicateExtension},
 		{"psk not last", hello(ext{41, nil}, ext{23, nil}), sni.ErrMalformed},
 		{"psk empty identities", hello(ext{41, []byte{0, 0, 0, 0}}), sni.ErrMalformed},
 		{"odd supported_groups", hello(ext{10, []byte{0, 3, 0, 29, 0}}), sni.ErrMalformed},
