@@ -274,15 +274,15 @@ func (k *compiler) entries(routes []*route.Route, target func(*route.Route) stri
 	for i, r := range routes {
 		b := target(r)
 		for _, h := range r.Hosts {
-			p, err := hostname.ParsePattern(h)
-			if err != nil {
-				continue // validated before
+			// validated by route: only the routing form is needed here
+			kind, host := hostname.KindExact, hostname.Normalize(h)
+			switch {
+			case h == "*":
+				kind, host = hostname.KindAny, ""
+			case strings.HasPrefix(h, "*."):
+				kind, host = hostname.KindWildcard, hostname.Normalize(h[1:])
 			}
-			host := p.Name()
-			if p.Kind() == hostname.KindWildcard {
-				host = p.Suffix()
-			}
-			es = append(es, entry{kind: p.Kind(), host: host, path: r.PathPrefix, route: i, name: r.Name, backend: b})
+			es = append(es, entry{kind: kind, host: host, path: r.PathPrefix, route: i, name: r.Name, backend: b})
 		}
 	}
 	// Evaluation order: exact hosts, then wildcards longest suffix first,
