@@ -177,3 +177,7 @@ func TestCompileWarnings(t *testing.T) {
 		})
 	}
 }
+
+func loadArchive(t testing.TB, name string) *golden.Archive {
+	return golden.Load(t, filepath.Join("testdata", name+".txtar"))
+}

@@ -700,7 +700,7 @@ func appendQuoted(b []byte, s string) []byte {
 		}
 		if c >= 0x80 {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != 0x85 && r != 0x2028 && r != 0x2029 && r != 0xfeff {
+			if r >= 0xa0 && r != 0x2028 && r != 0x2029 && r != 0xfeff && r != 0xfffe && r != 0xffff {
 				i += size
 				continue
 			}
