@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -19,50 +18,40 @@ import (
 	"github.com/drawbridge-go/drawbridge/sni"
 )
 
-const (
-	copyBufSize = 16 << 10 // the small-copy buffer; two full reads in a row make a flow bulky
-	spliceChunk = 4 << 20  // bytes per io.Copy call once a flow splices
-)
-
-// backend is a route's destination: static servers, picked round robin.
+// backend is where a route goes: servers picked round robin, and the PROXY
+// header they expect.
 type backend struct {
 	name    string
-	servers []netip.AddrPort
-	proxy   route.ProxyProtocol // header sent to the servers
+	servers []string // resolved "ip:port"
+	proxy   route.ProxyProtocol
 	next    atomic.Uint32
 }
 
-func (b *backend) pick() netip.AddrPort {
-	return b.servers[int(b.next.Add(1)-1)%len(b.servers)]
-}
-
-// proxy routes TLS connections by SNI to static backends.
+// proxy routes TLS connections by SNI.
 type proxy struct {
 	table    *route.Table
 	backends map[string]*backend // by route name
 	dialer   net.Dialer
 	hello    time.Duration // ClientHello deadline
-	idle     time.Duration // a session with no byte moving either way for this long (up to twice) ends
+	idle     time.Duration // sessions with no byte moving for this long (up to twice) end
 	log      *slog.Logger
-	m        metrics
-
-	slots   chan struct{} // one per allowed concurrent connection
-	readers sync.Pool     // *bufio.Reader for the hello
-	bufs    sync.Pool     // *[]byte of copyBufSize
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{} // open client connections, closed when the drain times out
+	slots    chan struct{}         // one per allowed concurrent connection
+	work     chan net.Conn         // to idle workers
+	readers  sync.Pool             // *bufio.Reader for hellos
+	bufs     sync.Pool             // *[]byte, the small-copy buffers
+	wg       sync.WaitGroup        // open connections
+	mu       sync.Mutex            // guards conns
+	conns    map[net.Conn]struct{} // open client connections, closed when the drain times out
+	m        struct{ accepted, active, sessions, idleClosed, badHello, noRoute, dialErr, up, down atomic.Int64 }
 }
 
-// metrics are the counters served on the admin address.
-type metrics struct {
-	accepted, active, sessions                atomic.Int64
-	badHello, noRoute, dialErrors, idleClosed atomic.Int64
-	bytesUp, bytesDown                        atomic.Int64
-}
+const copyBuf = 16 << 10 // two full reads in a row make a flow bulky: it is then spliced
 
-// serve accepts connections on ln until it is closed, at most cap(p.slots) at a time.
+// serve accepts connections until ln is closed, at most cap(p.slots) at a
+// time, and hands them to workers: goroutines that read the hello and
+// connect, then wait for the next connection, keeping their grown stacks.
 func (p *proxy) serve(ln net.Listener) error {
+	defer close(p.work)
 	for {
 		p.slots <- struct{}{}
 		c, err := ln.Accept()
@@ -71,37 +60,34 @@ func (p *proxy) serve(ln net.Listener) error {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			p.log.Warn("accept", "err", err) // EMFILE and the like: back off briefly
+			p.log.Warn("accept", "err", err) // EMFILE and the like: back off
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
 		p.wg.Add(1)
-		go p.handle(c)
+		select {
+		case p.work <- c:
+		default:
+			go p.worker(c)
+		}
 	}
 }
 
-// track adds c to the open connections or removes it.
-func (p *proxy) track(c net.Conn, add bool) {
-	p.mu.Lock()
-	if add {
-		p.conns[c] = struct{}{}
-	} else {
-		delete(p.conns, c)
+func (p *proxy) worker(c net.Conn) {
+	t := time.NewTimer(time.Second)
+	for ok := true; ok; {
+		p.start(c)
+		t.Reset(time.Second)
+		select {
+		case c, ok = <-p.work:
+		case <-t.C:
+			return
+		}
 	}
-	p.mu.Unlock()
 }
 
-// closeAll closes every open client connection; their sessions then end.
-func (p *proxy) closeAll() {
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-}
-
-// peekConn reads the hello through a pooled bufio.Reader: one read syscall
-// for a hello that arrived in one segment, where sni.Peek alone asks twice.
+// peekConn reads the hello through a pooled bufio.Reader: one read
+// syscall for a hello in one segment, where sni.Peek alone reads twice.
 type peekConn struct {
 	net.Conn
 	r *bufio.Reader
@@ -109,94 +95,83 @@ type peekConn struct {
 
 func (c peekConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
-// session is one proxied connection.
+// session is one connection from a client, and its server's once dialed.
 type session struct {
-	p         *proxy
-	moved     atomic.Uint64 // bumped whenever bytes move either way
-	up, down  atomic.Int64  // bytes client->server, server->client
-	closeOnce sync.Once
+	p              *proxy
+	c, bc          net.Conn
+	start          time.Time
+	name, srv, be  string        // for the log
+	moved          atomic.Uint64 // bumped whenever bytes move either way
+	ended          atomic.Int32
+	up, down       atomic.Int64 // bytes client to server (PROXY header and hello included), and back
+	errUp, errDown error
+	refused        string
 }
 
-func (p *proxy) handle(c net.Conn) {
-	start := time.Now()
+// start reads the hello, routes it, connects to a server, sends it the
+// PROXY header and the hello in one write, then starts the two pumps.
+func (p *proxy) start(c net.Conn) {
 	p.m.accepted.Add(1)
 	p.m.active.Add(1)
-	p.track(c, true)
-	defer func() {
-		p.track(c, false)
-		c.Close()
-		p.m.active.Add(-1)
-		<-p.slots
-		p.wg.Done()
-	}()
-
+	s := &session{p: p, c: c, start: time.Now()}
+	p.mu.Lock()
+	p.conns[c] = struct{}{}
+	p.mu.Unlock()
 	r := p.readers.Get().(*bufio.Reader)
 	r.Reset(c)
-	release := func() {
-		if r != nil {
-			r.Reset(nil)
-			p.readers.Put(r)
-			r = nil
-		}
-	}
-	defer release()
 	hello, sc, err := sni.Peek(peekConn{c, r}, sni.PeekOptions{Timeout: p.hello})
 	var nameBuf [256]byte
 	name := hello.AppendServerName(nameBuf[:0])
+	if p.log.Enabled(context.Background(), slog.LevelInfo) {
+		s.name = string(name)
+	}
+	var be *backend
 	if err != nil {
+		s.refused, s.errUp = "bad hello", err
 		p.m.badHello.Add(1)
-		p.done(start, c, name, nil, netip.AddrPort{}, nil, "bad hello", err)
-		return
-	}
-	rt := p.table.MatchBytes(name)
-	if rt == nil {
+	} else if rt := p.table.MatchBytes(name); rt == nil {
+		s.refused = "no route"
 		p.m.noRoute.Add(1)
-		p.done(start, c, name, nil, netip.AddrPort{}, nil, "no route", nil)
-		return
-	}
-	be := p.backends[rt.Name]
-	srv := be.pick()
-	bc, err := p.dialer.DialTCP(context.Background(), "tcp", netip.AddrPort{}, srv)
-	if err != nil {
-		p.m.dialErrors.Add(1)
-		p.done(start, c, name, be, srv, nil, "dial", err)
-		return
-	}
-	defer bc.Close()
-
-	// The PROXY header, the hello and whatever followed it, in one write.
-	bp, src := p.bufs.Get().(*[]byte), c
-	out, err := appendProxyHeader((*bp)[:0], be.proxy, c, name)
-	if err == nil {
-		out = append(out, sc.Buffered()...)
-		extra, _ := r.Peek(r.Buffered())
-		out = append(out, extra...)
-		if pc, ok := c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
-			out = append(out, pc.Buffered()...)
-			src = pc.NetConn()
+	} else {
+		be = p.backends[rt.Name]
+		s.be, s.srv = be.name, be.servers[int(be.next.Add(1)-1)%len(be.servers)]
+		// DialContext, not DialTCP: DialTCP binds even a zero local address,
+		// and the kernel then searches a port under TIME_WAIT pressure.
+		if s.bc, err = p.dialer.DialContext(context.Background(), "tcp", s.srv); err != nil {
+			s.refused, s.errUp = "dial", err
+			p.m.dialErr.Add(1)
 		}
-		_, err = bc.Write(out)
 	}
-	p.bufs.Put(bp)
-	release() // an idle session holds no buffer
-	if err != nil {
-		p.done(start, c, name, be, srv, nil, "write", err)
+	if s.refused != "" {
+		r.Reset(nil)
+		p.readers.Put(r)
+		s.finish()
 		return
 	}
-
-	s := &session{p: p}
-	s.up.Store(int64(len(sc.Buffered()))) // counted as forwarded
-	errc := make(chan error, 1)
-	go func() { errc <- s.pump(bc, src, &s.up) }()
-	err = s.pump(src, bc, &s.down)
-	err = errors.Join(err, <-errc)
-	p.m.bytesUp.Add(s.up.Load())
-	p.m.bytesDown.Add(s.down.Load())
-	p.m.sessions.Add(1)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		p.m.idleClosed.Add(1)
+	src, bp := c, p.bufs.Get().(*[]byte)
+	out, err := appendProxyHeader((*bp)[:0], be.proxy, c, name)
+	out = append(out, sc.Buffered()...)
+	extra, _ := r.Peek(r.Buffered())
+	out = append(out, extra...)
+	if pc, ok := c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
+		out = append(out, pc.Buffered()...)
+		src = pc.NetConn()
 	}
-	p.done(start, c, name, be, srv, s, "", err)
+	if err == nil {
+		_, err = s.bc.Write(out)
+	}
+	s.up.Add(int64(len(out)))
+	p.bufs.Put(bp)
+	r.Reset(nil)
+	p.readers.Put(r) // an idle session holds no buffer
+	if err != nil {
+		s.errUp = err
+		s.ended.Store(1)
+		s.finish()
+		return
+	}
+	go s.pump(s.bc, src, &s.up, &s.errUp)
+	go s.pump(src, s.bc, &s.down, &s.errDown)
 }
 
 // appendProxyHeader appends the PROXY header for client connection c to b:
@@ -205,10 +180,15 @@ func appendProxyHeader(b []byte, v route.ProxyProtocol, c net.Conn, name []byte)
 	if v == route.ProxyNone {
 		return b, nil
 	}
-	h := proxyproto.Header{Version: 2, Command: proxyproto.Proxy, Transport: proxyproto.TCP4,
-		Source: addrPort(c.RemoteAddr()), Destination: addrPort(c.LocalAddr())}
-	if !h.Source.Addr().Is4() || !h.Destination.Addr().Is4() {
-		h.Transport = proxyproto.TCP6
+	src, _ := c.RemoteAddr().(*net.TCPAddr)
+	dst, _ := c.LocalAddr().(*net.TCPAddr)
+	if src == nil || dst == nil {
+		return b, errors.New("PROXY header: not a TCP connection")
+	}
+	h := proxyproto.Header{Version: 2, Command: proxyproto.Proxy, Transport: proxyproto.TCP6,
+		Source: src.AddrPort(), Destination: dst.AddrPort()}
+	if h.Source.Addr().Unmap().Is4() && h.Destination.Addr().Unmap().Is4() {
+		h.Transport = proxyproto.TCP4
 	}
 	if v == route.ProxyV1 {
 		h.Version = 1
@@ -219,60 +199,28 @@ func appendProxyHeader(b []byte, v route.ProxyProtocol, c net.Conn, name []byte)
 	return h.Append(b)
 }
 
-func addrPort(a net.Addr) netip.AddrPort {
-	if t, ok := a.(*net.TCPAddr); ok {
-		ap := t.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return netip.AddrPort{}
-}
-
-// done logs the end of a connection.
-func (p *proxy) done(start time.Time, c net.Conn, name []byte, be *backend, srv netip.AddrPort, s *session, refused string, err error) {
-	lvl := slog.LevelInfo
-	if refused != "" {
-		lvl = slog.LevelWarn
-	}
-	if !p.log.Enabled(context.Background(), lvl) {
-		return
-	}
-	attrs := []slog.Attr{slog.String("client", c.RemoteAddr().String()), slog.String("sni", string(name))}
-	if be != nil {
-		attrs = append(attrs, slog.String("backend", be.name), slog.String("server", srv.String()))
-	}
-	if s != nil {
-		attrs = append(attrs, slog.Int64("bytes_up", s.up.Load()), slog.Int64("bytes_down", s.down.Load()))
-	}
-	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
-	if err != nil {
-		attrs = append(attrs, slog.String("err", err.Error()))
-	}
-	msg := "session"
-	if refused != "" {
-		msg = "refused: " + refused
-	}
-	p.log.LogAttrs(context.Background(), lvl, msg, attrs...)
-}
-
-// pump copies src to dst until src ends, then half-closes dst. Small
+// pump copies src to dst until src ends, then half-closes dst unless the
+// other pump has ended too; the last one to end finishes the session. Small
 // exchanges go through a pooled buffer taken only once src is readable, so an
 // idle session holds no buffer and no pipe: two descriptors in all. After two
-// full buffers in a row the flow is bulky and pump hands it to io.Copy, which
-// splices between TCP sockets on Linux. A failure closes both connections.
-func (s *session) pump(dst, src net.Conn, n *atomic.Int64) error {
-	err := s.copy(dst, src, n)
-	if err == nil {
-		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			err = cw.CloseWrite()
-		}
+// full buffers in a row, io.Copy splices the flow between the sockets.
+func (s *session) pump(dst, src net.Conn, total *atomic.Int64, errp *error) {
+	err := s.copy(dst, src, total)
+	if *errp = err; err != nil {
+		s.c.Close()
+		s.bc.Close()
 	}
-	if err != nil {
-		s.closeOnce.Do(func() { dst.Close(); src.Close() })
+	last := s.ended.Add(1) == 2
+	if cw, ok := dst.(interface{ CloseWrite() error }); ok && err == nil && !last && cw.CloseWrite() != nil {
+		s.c.Close()
+		s.bc.Close()
 	}
-	return err
+	if last {
+		s.finish()
+	}
 }
 
-func (s *session) copy(dst, src net.Conn, n *atomic.Int64) error {
+func (s *session) copy(dst, src net.Conn, total *atomic.Int64) error {
 	seen := s.moved.Load()
 	s.deadline(dst, src)
 	if tc, ok := src.(*net.TCPConn); ok {
@@ -281,12 +229,12 @@ func (s *session) copy(dst, src net.Conn, n *atomic.Int64) error {
 			return err
 		}
 		var buf *[]byte
-		var nr int
+		var n int
 		var rerr error
 		read := func(fd uintptr) bool {
 			b := s.p.bufs.Get().(*[]byte)
-			for nr, rerr = syscall.Read(int(fd), *b); rerr == syscall.EINTR; {
-				nr, rerr = syscall.Read(int(fd), *b)
+			for n, rerr = syscall.Read(int(fd), *b); rerr == syscall.EINTR; {
+				n, rerr = syscall.Read(int(fd), *b)
 			}
 			if rerr == syscall.EAGAIN {
 				s.p.bufs.Put(b)
@@ -296,67 +244,55 @@ func (s *session) copy(dst, src net.Conn, n *atomic.Int64) error {
 			return true
 		}
 		for full := 0; full < 2; {
-			err := rc.Read(read)
-			if err == nil && rerr != nil {
-				err = os.NewSyscallError("read", rerr)
-			}
-			if err != nil || nr <= 0 {
+			if err := rc.Read(read); err != nil || rerr != nil || n == 0 {
 				if buf != nil {
 					s.p.bufs.Put(buf)
 					buf = nil
 				}
-				if err == nil { // EOF
-					return nil
+				if err == nil && rerr != nil {
+					err = os.NewSyscallError("read", rerr)
+				} else if err == nil {
+					return nil // EOF
 				}
 				if s.renew(err, &seen, dst, src) {
 					continue
 				}
 				return err
 			}
-			err = s.write(dst, src, (*buf)[:nr], &seen)
-			if nr == len(*buf) {
-				full++
-			} else {
+			if full++; n < len(*buf) {
 				full = 0
 			}
-			n.Add(int64(nr))
+			total.Add(int64(n))
+			for b := (*buf)[:n]; len(b) > 0 && err == nil; {
+				var m int
+				m, err = dst.Write(b)
+				if b = b[m:]; m > 0 {
+					s.moved.Add(1)
+				}
+				if err != nil && s.renew(err, &seen, dst, src) {
+					err = nil
+				}
+			}
 			s.p.bufs.Put(buf)
-			buf = nil
-			if err != nil {
+			if buf = nil; err != nil {
 				return err
 			}
 		}
 	}
 	lr := io.LimitedReader{R: src}
 	for {
-		lr.N = spliceChunk
-		m, err := io.Copy(dst, &lr)
-		n.Add(m)
-		if m > 0 {
+		lr.N = 4 << 20
+		n, err := io.Copy(dst, &lr) // *net.TCPConn.ReadFrom: splice
+		total.Add(n)
+		if n > 0 {
 			s.moved.Add(1)
 		}
 		if err == nil && lr.N > 0 {
 			return nil // EOF
-		}
-		if err != nil && !s.renew(err, &seen, dst, src) {
+		} else if err != nil && !s.renew(err, &seen, dst, src) {
 			return err
 		}
 	}
-}
-
-func (s *session) write(dst, src net.Conn, b []byte, seen *uint64) error {
-	s.moved.Add(1)
-	for len(b) > 0 {
-		n, err := dst.Write(b)
-		b = b[n:]
-		if n > 0 {
-			s.moved.Add(1)
-		}
-		if err != nil && !s.renew(err, seen, dst, src) {
-			return err
-		}
-	}
-	return nil
 }
 
 // deadline sets the idle deadline for reading src and writing dst.
@@ -369,15 +305,44 @@ func (s *session) deadline(dst, src net.Conn) {
 }
 
 // renew reports whether err is an expired idle deadline while bytes moved
-// since the last one (in either direction); it then sets a new deadline.
+// (either way) since the last one; it then sets a new deadline.
 func (s *session) renew(err error, seen *uint64, dst, src net.Conn) bool {
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		return false
-	}
-	if m := s.moved.Load(); m != *seen {
+	if m := s.moved.Load(); m != *seen && errors.Is(err, os.ErrDeadlineExceeded) {
 		*seen = m
 		s.deadline(dst, src)
 		return true
 	}
 	return false
+}
+
+// finish closes the session's connections, counts and logs it.
+func (s *session) finish() {
+	p := s.p
+	s.c.Close()
+	if s.bc != nil {
+		s.bc.Close()
+		p.m.sessions.Add(1)
+	}
+	p.m.up.Add(s.up.Load())
+	p.m.down.Add(s.down.Load())
+	err := errors.Join(s.errUp, s.errDown)
+	if errors.Is(err, os.ErrDeadlineExceeded) && s.refused == "" {
+		p.m.idleClosed.Add(1)
+	}
+	lvl, msg := slog.LevelInfo, "session"
+	if s.refused != "" {
+		lvl, msg = slog.LevelWarn, "refused: "+s.refused
+	}
+	if p.log.Enabled(context.Background(), lvl) {
+		p.log.LogAttrs(context.Background(), lvl, msg, slog.String("client", s.c.RemoteAddr().String()),
+			slog.String("sni", s.name), slog.String("backend", s.be), slog.String("server", s.srv),
+			slog.Int64("bytes_up", s.up.Load()), slog.Int64("bytes_down", s.down.Load()),
+			slog.Duration("duration", time.Since(s.start)), slog.Any("err", err))
+	}
+	p.mu.Lock()
+	delete(p.conns, s.c)
+	p.mu.Unlock()
+	p.m.active.Add(-1)
+	<-p.slots
+	p.wg.Done()
 }
