@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -230,23 +231,14 @@ func loadFile(name, listener string) (*route.Config, *route.Listener, error) {
 
 // metrics serves the counters in the Prometheus text format.
 func (p *proxy) metrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	m := &p.m
-	fmt.Fprintf(w, `# TYPE sniproxy_connections_accepted_total counter
-sniproxy_connections_accepted_total %d
-# TYPE sniproxy_connections_active gauge
-sniproxy_connections_active %d
-# TYPE sniproxy_sessions_total counter
-sniproxy_sessions_total %d
-# TYPE sniproxy_sessions_idle_closed_total counter
-sniproxy_sessions_idle_closed_total %d
-# TYPE sniproxy_refused_total counter
-sniproxy_refused_total{reason="hello"} %d
-sniproxy_refused_total{reason="no_route"} %d
-sniproxy_refused_total{reason="dial"} %d
-# TYPE sniproxy_bytes_total counter
-sniproxy_bytes_total{direction="up"} %d
-sniproxy_bytes_total{direction="down"} %d
-`, m.accepted.Load(), m.active.Load(), m.sessions.Load(), m.idleClosed.Load(), m.badHello.Load(),
-		m.noRoute.Load(), m.dialErr.Load(), m.up.Load(), m.down.Load())
+	for _, c := range []struct {
+		name string
+		v    *atomic.Int64
+	}{{"connections_accepted_total", &m.accepted}, {"connections_active", &m.active}, {"sessions_total", &m.sessions},
+		{"sessions_idle_closed_total", &m.idleClosed}, {`refused_total{reason="hello"}`, &m.badHello},
+		{`refused_total{reason="no_route"}`, &m.noRoute}, {`refused_total{reason="dial"}`, &m.dialErr},
+		{`bytes_total{direction="up"}`, &m.up}, {`bytes_total{direction="down"}`, &m.down}} {
+		fmt.Fprintf(w, "sniproxy_%s %d\n", c.name, c.v.Load())
+	}
 }
