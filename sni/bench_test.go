@@ -111,6 +111,21 @@ func BenchmarkPeek(b *testing.B) {
 			}
 		})
 	}
+	// With a buffer the caller reuses (for example from a per-listener
+	// pool), Peek allocates only its Conn.
+	b.Run("go_default_buffer", func(b *testing.B) {
+		in := inputs["go_default"]
+		b.ReportAllocs()
+		b.SetBytes(int64(len(in)))
+		var c memConn
+		buf := make([]byte, 0, 4096)
+		for b.Loop() {
+			c.reset(in, nil)
+			if _, _, err := sni.Peek(&c, sni.PeekOptions{Timeout: -1, Buffer: buf}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkFingerprints(b *testing.B) {

@@ -209,3 +209,32 @@ func TestNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestPeekBuffer(t *testing.T) {
+	for _, size := range []int{0, 100, 4096} {
+		in := readFile(t, "go_default.bin")
+		var c memConn
+		c.reset(append(bytes.Clone(in), "tail"...), func(int) int { return 300 })
+		buf := make([]byte, 0, size)
+		h, pc, err := sni.Peek(&c, sni.PeekOptions{Buffer: buf})
+		if err != nil || h.ServerName() != "go.example.com" {
+			t.Fatalf("Buffer cap %d: %q, %v", size, h.ServerName(), err)
+		}
+		if got, _ := io.ReadAll(pc); !bytes.Equal(got, append(bytes.Clone(in), "tail"...)) {
+			t.Fatalf("Buffer cap %d: replay differs", size)
+		}
+		inBuf := size > 5 && &buf[:size][5] == &h.Raw()[0]
+		if inBuf != (size >= len(in)) {
+			t.Errorf("Buffer cap %d: hello read into the buffer: %v", size, inBuf)
+		}
+	}
+	var c memConn
+	in := readFile(t, "go_default.bin")
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(50, func() {
+		c.reset(in, nil)
+		sni.Peek(&c, sni.PeekOptions{Timeout: -1, Buffer: buf})
+	}); n > 1 && !raceEnabled {
+		t.Errorf("Peek with a Buffer: %v allocs; want 1", n)
+	}
+}

@@ -26,6 +26,13 @@ type PeekOptions struct {
 	// deadline, so a caller that had one passes it here; the zero value clears
 	// the read deadline.
 	RestoreDeadline time.Time
+
+	// Buffer, when its capacity is enough for the hello's first record, is
+	// where Peek keeps the bytes it reads instead of allocating a buffer.
+	// The returned Hello and Conn then refer to it: a caller that pools
+	// buffers may reuse it only after it is done with both. Nil means Peek
+	// allocates.
+	Buffer []byte
 }
 
 // Peek reads a ClientHello from c and returns it with a connection that
@@ -61,7 +68,7 @@ func Peek(c net.Conn, opts PeekOptions) (Hello, *Conn, error) {
 		}
 	}
 	pc := &Conn{Conn: c}
-	h, buf, err := peek(c, pc, maxSize)
+	h, buf, err := peek(c, pc, maxSize, opts.Buffer)
 	pc.buf = buf
 	if opts.Timeout >= 0 {
 		if derr := c.SetReadDeadline(opts.RestoreDeadline); derr != nil && err == nil {
@@ -75,8 +82,9 @@ func Peek(c net.Conn, opts PeekOptions) (Hello, *Conn, error) {
 // No valid hello is shorter than the 9 bytes scan first asks for, so Peek
 // never reads past the hello. The first bytes go to pc.first, part of the
 // Conn allocation; once the first record header is known, one buffer of the
-// record's size takes over. It returns every byte it read, also on failure.
-func peek(c net.Conn, pc *Conn, maxSize int) (Hello, []byte, error) {
+// record's size (or spare, the caller's buffer, when it is large enough)
+// takes over. It returns every byte it read, also on failure.
+func peek(c net.Conn, pc *Conn, maxSize int, spare []byte) (Hello, []byte, error) {
 	st := scanner{maxSize: maxSize}
 	buf := pc.first[:0]
 	zero := 0
@@ -97,7 +105,12 @@ func peek(c net.Conn, pc *Conn, maxSize int) (Hello, []byte, error) {
 			} else {
 				n = max(n, 2*cap(buf)) // more, smaller records than the first: amortize
 			}
-			nb := make([]byte, len(buf), n)
+			var nb []byte
+			if cap(spare) >= len(buf)+need {
+				nb, spare = spare[:len(buf)], nil
+			} else {
+				nb = make([]byte, len(buf), n)
+			}
 			copy(nb, buf)
 			buf = nb
 		}
