@@ -34,7 +34,9 @@
 // itself, and returns a [*Conn] that replays the bytes it read before
 // reading from the connection. [Conn] unwraps with NetConn and forwards
 // io.ReaderFrom and io.WriterTo, so io.Copy between two TCP connections
-// still splices once the replayed bytes are written.
+// still splices once the replayed bytes are written. Peek allocates its
+// Conn and one buffer holding the hello (plus the reassembly buffer for a
+// fragmented one); [PeekOptions.Buffer] lets a server reuse the buffer.
 //
 //	h, conn, err := sni.Peek(c, sni.PeekOptions{Timeout: 5 * time.Second})
 //	if err != nil {
