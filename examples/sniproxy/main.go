@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	p := &proxy{backends: map[string]*backend{}, log: log, conns: map[net.Conn]struct{}{}, hello: *hello,
-		idle: *idle, slots: make(chan struct{}, max(*maxConns, 1)), work: make(chan job)}
+		idle: *idle, slots: make(chan struct{}, max(*maxConns, 1)), work: make(chan net.Conn)}
 	p.dialer.Timeout, p.dialer.KeepAlive = *dial, -1 // no keepalive setsockopt calls per connection
 	p.readers.New = func() any { return bufio.NewReaderSize(nil, 4096) }
 	p.bufs.New = func() any { b := make([]byte, copyBuf); return &b }

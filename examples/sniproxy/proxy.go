@@ -35,7 +35,7 @@ type proxy struct {
 	hello, idle time.Duration // the ClientHello deadline; idle sessions end after idle (up to twice)
 	log         *slog.Logger
 	slots       chan struct{} // one per allowed concurrent connection
-	work        chan job      // to idle workers
+	work        chan net.Conn // to idle workers
 	readers     sync.Pool     // *bufio.Reader for hellos
 	bufs        sync.Pool     // *[]byte of copyBuf bytes
 	wg          sync.WaitGroup
@@ -46,8 +46,11 @@ type proxy struct {
 
 const copyBuf = 16 << 10 // two full reads in a row make a flow bulky: it is then spliced
 
-// serve accepts connections until ln is closed, at most cap(p.slots) at a time.
+// serve accepts connections until ln is closed, at most cap(p.slots) at a
+// time, and hands them to workers: goroutines that read the hello and
+// connect, then wait a second for the next connection, keeping their stacks.
 func (p *proxy) serve(ln net.Listener) error {
+	defer close(p.work)
 	for {
 		p.slots <- struct{}{}
 		c, err := ln.Accept()
@@ -60,35 +63,21 @@ func (p *proxy) serve(ln net.Listener) error {
 			continue
 		}
 		p.wg.Add(1)
-		p.do(job{c: c})
-	}
-}
-
-// job is a connection to start, or a session whose upstream to pump.
-type job struct {
-	c, src net.Conn
-	s      *session
-}
-
-// do runs j on a worker: a goroutine that then waits a second for the next
-// job, keeping its grown stack; new goroutines grow theirs on every session.
-func (p *proxy) do(j job) {
-	select {
-	case p.work <- j:
-	default:
-		go p.worker(j)
-	}
-}
-
-func (p *proxy) worker(j job) {
-	for t := time.NewTimer(time.Second); ; t.Reset(time.Second) {
-		if j.s != nil {
-			j.s.pump(j.s.bc, j.src, &j.s.up, &j.s.errUp)
-		} else {
-			p.start(j.c)
-		}
 		select {
-		case j = <-p.work:
+		case p.work <- c:
+		default:
+			go p.worker(c)
+		}
+	}
+}
+
+func (p *proxy) worker(c net.Conn) {
+	t := time.NewTimer(time.Second)
+	for ok := true; ok; {
+		p.start(c)
+		t.Reset(time.Second)
+		select {
+		case c, ok = <-p.work:
 		case <-t.C:
 			return
 		}
@@ -127,12 +116,7 @@ func (p *proxy) start(c net.Conn) {
 	s := &session{p: p, c: c, start: time.Now()}
 	r := p.readers.Get().(*bufio.Reader)
 	r.Reset(c)
-	defer func() { // an idle session holds no buffer
-		if r != nil {
-			r.Reset(nil)
-			p.readers.Put(r)
-		}
-	}()
+	defer func() { r.Reset(nil); p.readers.Put(r) }() // an idle session holds no buffer
 	hello, sc, err := sni.Peek(peekConn{c, r}, sni.PeekOptions{Timeout: p.hello})
 	name := hello.AppendServerName(make([]byte, 0, 256))
 	if p.log.Enabled(context.Background(), slog.LevelInfo) {
@@ -157,6 +141,7 @@ func (p *proxy) start(c net.Conn) {
 			break
 		}
 		src, bp := c, p.bufs.Get().(*[]byte)
+		defer p.bufs.Put(bp)
 		out, err := appendProxyHeader((*bp)[:0], be.proxy, c, name)
 		extra, _ := r.Peek(r.Buffered())
 		out = append(append(out, sc.Buffered()...), extra...)
@@ -166,13 +151,9 @@ func (p *proxy) start(c net.Conn) {
 		if err == nil {
 			_, err = s.bc.Write(out)
 		}
-		p.bufs.Put(bp)
 		if s.up.Store(int64(len(out))); err == nil {
-			r.Reset(nil)
-			p.readers.Put(r)
-			r = nil
-			p.do(job{s: s, src: src})
-			s.pump(src, s.bc, &s.down, &s.errDown)
+			go s.pump(s.bc, src, &s.up, &s.errUp)
+			go s.pump(src, s.bc, &s.down, &s.errDown)
 			return
 		}
 		s.errUp = err
