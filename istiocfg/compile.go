@@ -91,11 +91,18 @@ type compiler struct {
 	// routes use with their protocol.
 	static map[string]map[uint32]string
 	used   map[string]bool // backends the gateway reaches
+	// firstRoute is, per backend, the first route sending it traffic.
+	firstRoute map[string]*route.Route
+	// httpPorts counts the gateway ports carrying HTTP; with more than one,
+	// http routes match their port, since a VirtualService (for "*" or a
+	// wildcard) also binds to the servers of the other ports.
+	httpPorts int
 }
 
 func (k *compiler) classify() {
 	c := k.c
 	k.used = map[string]bool{}
+	k.firstRoute = map[string]*route.Route{}
 	for i := range c.Routes {
 		r := &c.Routes[i]
 		l, ok := c.ListenerByName(r.Listener)
@@ -200,6 +207,9 @@ func protocolOf(kind routeKind) string {
 // with mesh set).
 func (k *compiler) use(b *route.Backend, g gwRoute, mesh bool) {
 	k.used[b.Name] = true
+	if k.firstRoute[b.Name] == nil && !mesh {
+		k.firstRoute[b.Name] = g.r
+	}
 	if len(b.Servers) == 0 {
 		return
 	}
@@ -277,7 +287,7 @@ func (k *compiler) gateway() {
 	if k.c.Edge == nil {
 		for i := range k.c.Listeners {
 			l := &k.c.Listeners[i]
-			if !l.RedirectHTTPS || k.coversAll(l.Name) {
+			if !l.RedirectHTTPS || k.routesAll(l.Name) {
 				continue
 			}
 			add(serverKey{port: uint32(l.Port), protocol: "HTTP", redirect: true}, []string{"*"}, "redirect")
@@ -293,6 +303,13 @@ func (k *compiler) gateway() {
 	slices.SortFunc(order, func(a, b serverKey) int {
 		return cmp.Or(cmp.Compare(a.port, b.port), cmpBool(a.redirect, b.redirect), cmp.Compare(servers[a].first, servers[b].first))
 	})
+	httpPorts := map[uint32]bool{}
+	for _, key := range order {
+		if key.protocol == "HTTP" || key.protocol == "HTTPS" {
+			httpPorts[key.port] = true
+		}
+	}
+	k.httpPorts = len(httpPorts)
 	names := map[string]bool{}
 	spec := GatewaySpec(k.c.GatewaySelector())
 	for _, key := range order {
@@ -323,11 +340,12 @@ func (k *compiler) gateway() {
 	k.res.Objects = append(k.res.Objects, NewGateway(k.gw, k.ns, spec))
 }
 
-// coversAll reports whether a route of listener serves every host and path
-// (host "*" without a path prefix), leaving nothing to redirect.
-func (k *compiler) coversAll(listener string) bool {
+// routesAll reports whether a route of listener has the host "*": then
+// the https redirect of what is left is a route of that VirtualService,
+// not a server of its own (two servers for "*" on one port conflict).
+func (k *compiler) routesAll(listener string) bool {
 	for _, g := range k.routes {
-		if g.l.Name == listener && g.r.PathPrefix == "" && slices.Contains(g.hosts, "*") {
+		if g.l.Name == listener && slices.Contains(g.hosts, "*") {
 			return true
 		}
 	}
@@ -366,7 +384,7 @@ func (k *compiler) virtualService(rs []gwRoute) {
 		gateways = append(gateways, Mesh)
 		gwMatch = []string{k.gw}
 	}
-	needPort := len(httpPorts) > 1 || mesh
+	needPort := len(httpPorts) > 1 || mesh || k.httpPorts > 1
 	spec := VirtualServiceSpec(rs[0].hosts, gateways)
 
 	sorted := slices.Clone(rs)
@@ -525,7 +543,12 @@ func (k *compiler) backends() {
 			if t.Disable {
 				tls = DisableTLS()
 			} else {
+				// The model's default SNI is the route's host: the
+				// gateway host of the first route to this backend.
 				sni := t.SNI
+				if r := k.firstRoute[b.Name]; sni == "" && r != nil {
+					sni = route.ServerName(r)
+				}
 				if sni == "" {
 					sni = host
 				}

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
+	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/drawbridge-go/drawbridge/internal/golden"
 	"github.com/drawbridge-go/drawbridge/route"
@@ -18,8 +21,12 @@ import (
 // examples/edgegen/testdata into the archives' route.yaml.
 var scenarios = []string{"http-reencrypt", "passthrough-proxy", "sni-split", "gateway-egress-proxy", "gateway-basics"}
 
+// extraCompileGolden are route files of this package's own, covering what
+// the scenarios leave out.
+var extraCompileGolden = []string{"features", "edge-features"}
+
 func TestCompileGolden(t *testing.T) {
-	for _, name := range scenarios {
+	for _, name := range append(scenarios, extraCompileGolden...) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", name+".txtar")
 			a := golden.Load(t, path)
@@ -180,4 +187,59 @@ func TestCompileWarnings(t *testing.T) {
 
 func loadArchive(t testing.TB, name string) *golden.Archive {
 	return golden.Load(t, filepath.Join("testdata", name+".txtar"))
+}
+
+// TestTiersAgree checks the golden configurations against the derivations
+// haproxycfg uses for the edge: every route the edge hands to the gateway
+// finds a Gateway server on route.Config.GatewayPort with all of
+// route.GatewayHosts, and the gateway accepts the PROXY protocol exactly
+// when route.Config.EdgeSendsProxy.
+func TestTiersAgree(t *testing.T) {
+	for _, name := range append(scenarios, extraCompileGolden...) {
+		in, _ := loadArchive(t, name).Get("route.yaml")
+		cfg, err := route.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Compile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gw *networking.Gateway
+		acceptsProxy := false
+		for _, o := range res.Objects {
+			switch s := o.Spec.(type) {
+			case *networking.Gateway:
+				gw = s
+			case *networking.EnvoyFilter:
+				acceptsProxy = true
+			case *meshv1alpha1.MeshConfig:
+				if s.GetDefaultConfig().GetGatewayTopology().GetProxyProtocol() != nil {
+					acceptsProxy = true
+				}
+			}
+		}
+		if acceptsProxy != cfg.EdgeSendsProxy() {
+			t.Errorf("%s: gateway accepts PROXY = %v, edge sends it = %v", name, acceptsProxy, cfg.EdgeSendsProxy())
+		}
+		for i := range cfg.Routes {
+			r := &cfg.Routes[i]
+			b, ok := cfg.BackendByName(r.Backend)
+			if !ok || !cfg.BehindGateway(b) || b.Gateway {
+				continue
+			}
+			port := uint32(cfg.GatewayPort(r))
+			for _, h := range route.GatewayHosts(r) {
+				found := false
+				for _, s := range gw.GetServers() {
+					if s.GetPort().GetNumber() == port && slices.Contains(s.GetHosts(), h) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%s: route %s: no Gateway server on port %d for host %q", name, r.Name, port, h)
+				}
+			}
+		}
+	}
 }
