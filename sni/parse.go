@@ -467,6 +467,19 @@ func vec16(d []byte) ([]byte, bool) {
 	return d[2:], true
 }
 
+// vec16prefix returns the body of the vector with a 2-byte length at the
+// start of d, and whether d holds all of it.
+func vec16prefix(d []byte) ([]byte, bool) {
+	if len(d) < 2 {
+		return nil, false
+	}
+	n := int(d[0])<<8 | int(d[1])
+	if len(d)-2 < n {
+		return nil, false
+	}
+	return d[2 : 2+n], true
+}
+
 // vec8 is vec16 for a 1-byte length.
 func vec8(d []byte) ([]byte, bool) {
 	if len(d) < 1 || int(d[0]) != len(d)-1 {
@@ -590,7 +603,19 @@ func (h *Hello) parseExtension(typ uint16, d []byte, sp span, at int, last bool)
 			return errExt(ErrMalformed, at, typ, "bad psk_key_exchange_modes")
 		}
 		return nil
-	case extStatusRequest, extPreSharedKey:
+	case extStatusRequest: // RFC 6066, Section 8: status_type, two uint16 vectors
+		if len(d) < 3 {
+			return errExt(ErrMalformed, at, typ, "truncated status_request")
+		}
+		ids, ok := vec16prefix(d[1:])
+		if !ok {
+			return errExt(ErrMalformed, at, typ, "truncated status_request")
+		}
+		if _, ok := vec16(d[1+2+len(ids):]); !ok {
+			return errExt(ErrMalformed, at, typ, "bad status_request")
+		}
+		return nil
+	case extPreSharedKey:
 		return parseColdExtension(typ, cryptobyte.String(d), at, last)
 	}
 	return nil // flag-only or unknown extensions: contents not checked
@@ -601,11 +626,6 @@ func (h *Hello) parseExtension(typ uint16, d []byte, sp span, at int, last bool)
 func parseColdExtension(typ uint16, data cryptobyte.String, at int, last bool) *Error {
 	bad := func(detail string) *Error { return errExt(ErrMalformed, at, typ, detail) }
 	switch typ {
-	case extStatusRequest: // RFC 6066, Section 8
-		var x cryptobyte.String
-		if !data.Skip(1) || !data.ReadUint16LengthPrefixed(&x) || !data.ReadUint16LengthPrefixed(&x) {
-			return bad("truncated status_request")
-		}
 	case extPreSharedKey: // RFC 8446, Section 4.2.11
 		if !last {
 			return bad("pre_shared_key is not the last extension")
