@@ -670,6 +670,20 @@ func badHostByte(name []byte) int {
 	}
 	var prevDot uint64
 	i := 0
+	for ; i+16 <= len(name); i += 16 { // two independent words per round
+		x0 := binary.LittleEndian.Uint64(name[i:])
+		x1 := binary.LittleEndian.Uint64(name[i+8:])
+		d0, y0 := x0^('.'*ones), x0^(0x7f*ones)
+		d1, y1 := x1^('.'*ones), x1^(0x7f*ones)
+		dots0 := (d0 - ones) &^ d0 & highs
+		dots1 := (d1 - ones) &^ d1 & highs
+		bad := (x0-'.'*ones)&^x0&highs | (y0-ones)&^y0&highs | dots0&(dots0<<8|prevDot) |
+			(x1-'.'*ones)&^x1&highs | (y1-ones)&^y1&highs | dots1&(dots1<<8|dots0>>56)
+		if bad != 0 {
+			return badHostByteExact(name)
+		}
+		prevDot = dots1 >> 56
+	}
 	for ; i+8 <= len(name); i += 8 {
 		x := binary.LittleEndian.Uint64(name[i:])
 		d, y := x^('.'*ones), x^(0x7f*ones)
