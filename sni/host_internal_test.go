@@ -10,7 +10,7 @@ func TestBadHostByteScreen(t *testing.T) {
 	alphabet := []byte("ab.-_Z0\x00 \x7f\x80\xff/")
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 200000 {
-		name := make([]byte, r.IntN(40))
+		name := make([]byte, r.IntN(80))
 		for i := range name {
 			name[i] = alphabet[r.IntN(len(alphabet))]
 		}

@@ -660,54 +660,42 @@ func parseColdExtension(typ uint16, data cryptobyte.String, at int, last bool) *
 // a host name (a control byte, a space, DEL, or a dot that starts an empty
 // label), or -1. One trailing dot is allowed.
 //
-// It screens 8 bytes at a time (bytes below '.', DEL, two dots in a row);
-// a word that may hold one sends the name to the exact byte loop. The
-// screen has false positives but no false negatives.
+// Control bytes, space and DEL are screened 8 bytes at a time; a word that
+// may hold one (the screen has false positives, never false negatives)
+// sends the name to the exact byte loop. Empty labels are found with
+// bytes.Index, which is vectorised.
 func badHostByte(name []byte) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	const ones, low7, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	if len(name) > 0 && name[0] == '.' {
 		return 0
 	}
-	var prevDot uint64
+	// For each byte b, u is (b&0x7f)+1 with the carry dropped: below 0x22
+	// exactly when b is a control byte, a space or DEL (or one of those plus
+	// 0x80), which (u-0x22)&^u flags in the byte's top bit.
+	flag := func(x uint64) uint64 {
+		u := (x&low7 + ones) & low7
+		return (u - 0x22*ones) &^ u
+	}
 	i := 0
-	for ; i+16 <= len(name); i += 16 { // two independent words per round
-		x0 := binary.LittleEndian.Uint64(name[i:])
-		x1 := binary.LittleEndian.Uint64(name[i+8:])
-		d0, y0 := x0^('.'*ones), x0^(0x7f*ones)
-		d1, y1 := x1^('.'*ones), x1^(0x7f*ones)
-		dots0 := (d0 - ones) &^ d0 & highs
-		dots1 := (d1 - ones) &^ d1 & highs
-		bad := (x0-'.'*ones)&^x0&highs | (y0-ones)&^y0&highs | dots0&(dots0<<8|prevDot) |
-			(x1-'.'*ones)&^x1&highs | (y1-ones)&^y1&highs | dots1&(dots1<<8|dots0>>56)
-		if bad != 0 {
+	for ; i+32 <= len(name); i += 32 {
+		w := name[i : i+32]
+		if (flag(binary.LittleEndian.Uint64(w))|flag(binary.LittleEndian.Uint64(w[8:]))|
+			flag(binary.LittleEndian.Uint64(w[16:]))|flag(binary.LittleEndian.Uint64(w[24:])))&highs != 0 {
 			return badHostByteExact(name)
 		}
-		prevDot = dots1 >> 56
 	}
 	for ; i+8 <= len(name); i += 8 {
-		x := binary.LittleEndian.Uint64(name[i:])
-		d, y := x^('.'*ones), x^(0x7f*ones)
-		dots := (d - ones) &^ d & highs
-		bad := (x-'.'*ones)&^x&highs | (y-ones)&^y&highs | dots&(dots<<8|prevDot)
-		if bad != 0 {
+		if flag(binary.LittleEndian.Uint64(name[i:]))&highs != 0 {
 			return badHostByteExact(name)
 		}
-		prevDot = dots >> 56
 	}
-	dot := prevDot != 0
 	for ; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c == 0x7f {
-			return i
+		if c := name[i]; c <= ' ' || c == 0x7f {
+			return badHostByteExact(name)
 		}
-		if c == '.' {
-			if dot {
-				return i
-			}
-			dot = true
-		} else {
-			dot = false
-		}
+	}
+	if j := bytes.Index(name, []byte("..")); j >= 0 {
+		return j + 1
 	}
 	return -1
 }
