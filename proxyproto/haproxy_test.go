@@ -1,16 +1,9 @@
 package proxyproto_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/netip"
 	"strings"
@@ -18,28 +11,14 @@ import (
 	"time"
 
 	"github.com/drawbridge-go/drawbridge/internal/haproxytest"
+	"github.com/drawbridge-go/drawbridge/internal/tlstest"
 	"github.com/drawbridge-go/drawbridge/proxyproto"
 )
 
 // selfSigned returns a PEM bundle (certificate then key) for name.
 func selfSigned(t *testing.T, name string) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})...)
+	return tlstest.NewCert(t, t.TempDir(), name).PEM
 }
 
 // TestHAProxy puts real HAProxy in front of a Go backend that uses our

@@ -112,6 +112,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"", "route: empty file"},
 		{"name: a\nlisteners:\n- name: x\n  prot: HTTP\n", `route: line 4: prot: unknown field`},
+		{"name: a\nlisteners:\n- {name: x, port: 80, prot: HTTP}\n", `route: line 3: prot: unknown field`},
 		{"name: a\nname: b\n", `route: line 2: key "name" already set in map`},
 		{"listeners:\n- name: x\n  port: eighty\n", `route: line 3: listeners.port: cannot use a string as int`},
 		{"edge:\n  inspectDelay: 5\n", `duration must be a string`},

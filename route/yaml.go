@@ -108,10 +108,11 @@ func jsonError(src []byte, err error) error {
 	return &LoadError{Detail: msg}
 }
 
-// keyLine returns the 1-based line where key occurs as a mapping key, when it
+// keyLine returns the 1-based line where key occurs as a mapping key, in
+// block style ("key:", "- key:") or flow style ("{a: 1, key: 2}"), when it
 // occurs exactly once, else 0.
 func keyLine(src []byte, key string) int {
-	re, err := regexp.Compile(`^\s*(?:-\s+)?["']?` + regexp.QuoteMeta(key) + `["']?\s*:`)
+	re, err := regexp.Compile(`(?:^\s*(?:-\s+)?|[{,]\s*)["']?` + regexp.QuoteMeta(key) + `["']?\s*:`)
 	if err != nil {
 		return 0
 	}

@@ -3,14 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"strings"
@@ -18,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-go/drawbridge/internal/tlstest"
 	"github.com/drawbridge-go/drawbridge/proxyproto"
 )
 
@@ -93,20 +89,8 @@ func (c bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // and a client pool trusting it.
 func testCert(t *testing.T, names ...string) (*tls.Config, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
+	c := tlstest.NewCert(t, t.TempDir(), names...)
+	return &tls.Config{Certificates: []tls.Certificate{c.Cert}}, c.Pool
 }
 
 // runningProxy is run() in a goroutine; stop cancels it and waits.
