@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -53,4 +54,40 @@ func (p *problems) add(path, format string, args ...any) {
 	p.list = append(p.list, &FieldError{Path: path, Detail: fmt.Sprintf(format, args...)})
 }
 
-func idx(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func idx(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// fieldPath is a field path such as "routes[2]" or "listeners[0].tls.alpn[1]"
+// kept in pieces, and joined into a string only when a problem is reported
+// there: Validate visits every field of configurations with tens of
+// thousands of routes, nearly all of them valid.
+type fieldPath struct {
+	list string // "routes", or the whole path when i < 0
+	i    int    // index in list, or -1
+	sub  string // a list in the element, such as ".tls.alpn", or ""
+	j    int    // index in sub
+}
+
+// pathOf returns the path s.
+func pathOf(s string) fieldPath { return fieldPath{list: s, i: -1} }
+
+// elemOf returns the path of element i of list, such as "routes[2]".
+func elemOf(list string, i int) fieldPath { return fieldPath{list: list, i: i} }
+
+// elem returns the path of element j of the list sub in fp, such as
+// "routes[2]" + ".hosts" + "[0]". fp must not be an elem path itself.
+func (fp fieldPath) elem(sub string, j int) fieldPath {
+	fp.sub, fp.j = sub, j
+	return fp
+}
+
+// field returns the path of field f in fp, such as "routes[2]" + ".name".
+func (fp fieldPath) field(f string) string {
+	s := fp.list
+	if fp.i >= 0 {
+		s = idx(s, fp.i)
+	}
+	if fp.sub != "" {
+		s = idx(s+fp.sub, fp.j)
+	}
+	return s + f
+}

@@ -3,26 +3,53 @@ package route
 import (
 	"net"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/drawbridge-go/drawbridge/internal/hostname"
 )
 
-// nameRE is what object names must look like: a DNS-1123 label, which both
-// HAProxy section names and Kubernetes object names accept.
-var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+// validName reports whether s is what object names must look like: a
+// DNS-1123 label (1 to 63 lowercase letters, digits and '-', starting and
+// ending with a letter or digit), which both HAProxy section names and
+// Kubernetes object names accept.
+func validName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-' && i > 0 && i < len(s)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
-// tokenRE is an HTTP token (RFC 9110 section 5.6.2).
-var tokenRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+// isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks c and returns every problem it finds at once, as a
 // [*ValidationError] whose entries carry field paths such as
 // "routes[2].hosts[0]". It returns nil when c is valid.
 func (c *Config) Validate() error {
 	var p problems
-	if c.Name != "" && (!nameRE.MatchString(c.Name) || len(c.Name) > 63) {
+	if c.Name != "" && !validName(c.Name) {
 		p.add("name", "%q is not a valid name: use lowercase letters, digits and '-' (at most 63)", c.Name)
 	}
 	c.validateEdge(&p)
@@ -39,58 +66,61 @@ func (c *Config) Validate() error {
 	return &ValidationError{Errors: p.list}
 }
 
-func checkName(p *problems, path, name string, seen map[string]int, what string) {
+// The check functions report a problem at field f of fp, such as
+// fp.field(".name"); f may be empty for fp itself.
+
+func checkName(p *problems, fp fieldPath, name string, seen map[string]int, what string) {
 	switch {
 	case name == "":
-		p.add(path+".name", "required")
-	case !nameRE.MatchString(name) || len(name) > 63:
-		p.add(path+".name", "%q is not a valid name: use lowercase letters, digits and '-' (at most 63)", name)
+		p.add(fp.field(".name"), "required")
+	case !validName(name):
+		p.add(fp.field(".name"), "%q is not a valid name: use lowercase letters, digits and '-' (at most 63)", name)
 	}
 	if name == "" {
 		return
 	}
 	if first, dup := seen[name]; dup {
-		p.add(path+".name", "duplicate %s name %q (first at %s[%d])", what, name, what+"s", first)
+		p.add(fp.field(".name"), "duplicate %s name %q (first at %s[%d])", what, name, what+"s", first)
 		return
 	}
 	seen[name] = len(seen)
 }
 
-func checkPort(p *problems, path string, port int, required bool) {
+func checkPort(p *problems, fp fieldPath, f string, port int, required bool) {
 	if port == 0 && !required {
 		return
 	}
 	if port < 1 || port > 65535 {
-		p.add(path, "port %d out of range 1-65535", port)
+		p.add(fp.field(f), "port %d out of range 1-65535", port)
 	}
 }
 
-func checkHost(p *problems, path, host string) {
+func checkHost(p *problems, fp fieldPath, f, host string) {
 	if err := hostname.Validate(host); err != nil {
-		p.add(path, "%v", err)
+		p.add(fp.field(f), "%v", err)
 	}
 }
 
 // checkAddrHost checks an IP address or a DNS name.
-func checkAddrHost(p *problems, path, host string) {
+func checkAddrHost(p *problems, fp fieldPath, f, host string) {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return
 	}
-	checkHost(p, path, host)
+	checkHost(p, fp, f, host)
 }
 
-func checkText(p *problems, path, s string) {
+func checkText(p *problems, fp fieldPath, f, s string) {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] == 0x7f {
-			p.add(path, "control byte 0x%02x at offset %d", s[i], i)
+			p.add(fp.field(f), "control byte 0x%02x at offset %d", s[i], i)
 			return
 		}
 	}
 }
 
-func checkDuration(p *problems, path string, d Duration) {
+func checkDuration(p *problems, fp fieldPath, f string, d Duration) {
 	if d < 0 {
-		p.add(path, "negative duration %s", d)
+		p.add(fp.field(f), "negative duration %s", d)
 	}
 }
 
@@ -99,10 +129,11 @@ func (c *Config) validateEdge(p *problems) {
 	if e == nil {
 		return
 	}
-	checkDuration(p, "edge.timeouts.connect", e.Timeouts.Connect)
-	checkDuration(p, "edge.timeouts.client", e.Timeouts.Client)
-	checkDuration(p, "edge.timeouts.server", e.Timeouts.Server)
-	checkDuration(p, "edge.inspectDelay", e.InspectDelay)
+	edge := pathOf("edge")
+	checkDuration(p, edge, ".timeouts.connect", e.Timeouts.Connect)
+	checkDuration(p, edge, ".timeouts.client", e.Timeouts.Client)
+	checkDuration(p, edge, ".timeouts.server", e.Timeouts.Server)
+	checkDuration(p, edge, ".inspectDelay", e.InspectDelay)
 	if e.MaxConn < 0 {
 		p.add("edge.maxConn", "must not be negative")
 	}
@@ -113,25 +144,25 @@ func (c *Config) validateEdge(p *problems) {
 		p.add("edge.upstreamProxies", "must not be negative")
 	}
 	for i, l := range e.Logs {
-		path := idx("edge.logs", i)
+		lp := elemOf("edge.logs", i)
 		if l.Address == "" {
-			p.add(path+".address", "required")
+			p.add(lp.field(".address"), "required")
 		}
-		checkText(p, path+".address", l.Address)
+		checkText(p, lp, ".address", l.Address)
 		if !syslogFacilities[l.Facility] {
-			p.add(path+".facility", "unknown syslog facility %q", l.Facility)
+			p.add(lp.field(".facility"), "unknown syslog facility %q", l.Facility)
 		}
 		if l.Level != "" && !syslogLevels[l.Level] {
-			p.add(path+".level", "unknown syslog level %q", l.Level)
+			p.add(lp.field(".level"), "unknown syslog level %q", l.Level)
 		}
 		switch l.Format {
 		case "", "raw", "rfc3164", "rfc5424", "short", "timed", "iso", "local", "priority":
 		default:
-			p.add(path+".format", "unknown log format %q", l.Format)
+			p.add(lp.field(".format"), "unknown log format %q", l.Format)
 		}
 	}
 	if s := e.Stats; s != nil {
-		checkPort(p, "edge.stats.port", s.Port, true)
+		checkPort(p, edge, ".stats.port", s.Port, true)
 		if s.Address != "" {
 			if _, err := netip.ParseAddr(s.Address); err != nil {
 				p.add("edge.stats.address", "%q is not an IP address", s.Address)
@@ -140,11 +171,11 @@ func (c *Config) validateEdge(p *problems) {
 		if s.URI != "" && !strings.HasPrefix(s.URI, "/") {
 			p.add("edge.stats.uri", "must start with '/'")
 		}
-		checkText(p, "edge.stats.uri", s.URI)
+		checkText(p, edge, ".stats.uri", s.URI)
 		if strings.ContainsAny(s.URI, " \t") {
 			p.add("edge.stats.uri", "must not contain spaces")
 		}
-		checkDuration(p, "edge.stats.refresh", s.Refresh)
+		checkDuration(p, edge, ".stats.refresh", s.Refresh)
 		for i, l := range c.Listeners {
 			if l.Port == s.Port && (l.Address == "" || s.Address == "" || l.Address == s.Address) {
 				p.add("edge.stats.port", "port %d is also used by listeners[%d]", s.Port, i)
@@ -152,10 +183,11 @@ func (c *Config) validateEdge(p *problems) {
 		}
 	}
 	if pr := e.Process; pr != nil {
+		process := pathOf("edge.process.")
 		for _, f := range []struct{ path, v string }{
 			{"user", pr.User}, {"group", pr.Group}, {"chroot", pr.Chroot}, {"pidFile", pr.PIDFile}, {"statsSocket", pr.StatsSocket},
 		} {
-			checkText(p, "edge.process."+f.path, f.v)
+			checkText(p, process, f.path, f.v)
 		}
 	}
 }
@@ -178,10 +210,10 @@ func (c *Config) validateGateway(p *problems) {
 	if g == nil {
 		return
 	}
-	if g.Name != "" && (!nameRE.MatchString(g.Name) || len(g.Name) > 63) {
+	if g.Name != "" && !validName(g.Name) {
 		p.add("gateway.name", "%q is not a valid name: use lowercase letters, digits and '-' (at most 63)", g.Name)
 	}
-	if g.Namespace != "" && (!nameRE.MatchString(g.Namespace) || len(g.Namespace) > 63) {
+	if g.Namespace != "" && !validName(g.Namespace) {
 		p.add("gateway.namespace", "%q is not a valid namespace", g.Namespace)
 	}
 	if g.Selector != nil && len(g.Selector) == 0 {
@@ -199,14 +231,16 @@ func (c *Config) validateGateway(p *problems) {
 		p.add("gateway.addresses", "only used by an edge tier, and there is none")
 	}
 	for i, a := range g.Addresses {
+		ap := elemOf("gateway.addresses", i)
 		if _, _, err := net.SplitHostPort(a); err == nil {
-			p.add(idx("gateway.addresses", i), "%q: give the address without a port (see httpPort, httpsPort)", a)
+			p.add(ap.field(""), "%q: give the address without a port (see httpPort, httpsPort)", a)
 			continue
 		}
-		checkAddrHost(p, idx("gateway.addresses", i), a)
+		checkAddrHost(p, ap, "", a)
 	}
-	checkPort(p, "gateway.httpPort", g.HTTPPort, false)
-	checkPort(p, "gateway.httpsPort", g.HTTPSPort, false)
+	gw := pathOf("gateway")
+	checkPort(p, gw, ".httpPort", g.HTTPPort, false)
+	checkPort(p, gw, ".httpsPort", g.HTTPSPort, false)
 	switch g.ProxyProtocol {
 	case GatewayProxyOff, GatewayProxyNative, GatewayProxyEnvoyFilter:
 	default:
@@ -218,76 +252,76 @@ func (c *Config) validateGateway(p *problems) {
 	if g.NumTrustedProxies != nil && *g.NumTrustedProxies < 0 {
 		p.add("gateway.numTrustedProxies", "must not be negative")
 	}
-	checkOriginate(p, "gateway.tls", g.TLS)
+	checkOriginate(p, gw, ".tls", g.TLS)
 	if g.TLS != nil && g.TLS.Disable {
 		p.add("gateway.tls.disable", "not meaningful toward the gateway: leave tls unset")
 	}
-	checkHealth(p, "gateway.healthCheck", g.HealthCheck)
-	checkBalance(p, "gateway.balance", g.Balance)
+	checkHealth(p, gw, ".healthCheck", g.HealthCheck)
+	checkBalance(p, gw, ".balance", g.Balance)
 	if g.MaxConn < 0 {
 		p.add("gateway.maxConn", "must not be negative")
 	}
 }
 
-func checkOriginate(p *problems, path string, t *OriginateTLS) {
+func checkOriginate(p *problems, fp fieldPath, f string, t *OriginateTLS) {
 	if t == nil {
 		return
 	}
 	switch {
 	case t.Disable && (t.SNI != "" || t.CAFile != "" || t.InsecureSkipVerify):
-		p.add(path+".disable", "conflicts with sni, caFile and insecureSkipVerify")
+		p.add(fp.field(f+".disable"), "conflicts with sni, caFile and insecureSkipVerify")
 	case !t.Disable && t.CAFile == "" && !t.InsecureSkipVerify:
-		p.add(path, "set caFile to verify the server, or insecureSkipVerify: true to accept any certificate")
+		p.add(fp.field(f), "set caFile to verify the server, or insecureSkipVerify: true to accept any certificate")
 	case t.CAFile != "" && t.InsecureSkipVerify:
-		p.add(path+".insecureSkipVerify", "conflicts with caFile")
+		p.add(fp.field(f+".insecureSkipVerify"), "conflicts with caFile")
 	}
 	if t.SNI != "" {
-		checkHost(p, path+".sni", t.SNI)
+		checkHost(p, fp, f+".sni", t.SNI)
 	}
-	checkText(p, path+".caFile", t.CAFile)
+	checkText(p, fp, f+".caFile", t.CAFile)
 }
 
-func checkHealth(p *problems, path string, h *HealthCheck) {
+func checkHealth(p *problems, fp fieldPath, f string, h *HealthCheck) {
 	if h == nil {
 		return
 	}
 	if h.Path != "" {
 		if !strings.HasPrefix(h.Path, "/") {
-			p.add(path+".path", "must start with '/'")
+			p.add(fp.field(f+".path"), "must start with '/'")
 		}
 		if strings.ContainsAny(h.Path, " \t") {
-			p.add(path+".path", "must not contain spaces (percent-encode them)")
+			p.add(fp.field(f+".path"), "must not contain spaces (percent-encode them)")
 		}
-		checkText(p, path+".path", h.Path)
+		checkText(p, fp, f+".path", h.Path)
 	}
 	if h.Path == "" && (h.Method != "" || h.Host != "") {
-		p.add(path, "method and host need a path (an HTTP check)")
+		p.add(fp.field(f), "method and host need a path (an HTTP check)")
 	}
-	if h.Method != "" && !tokenRE.MatchString(h.Method) {
-		p.add(path+".method", "%q is not an HTTP method", h.Method)
+	if h.Method != "" && !isToken(h.Method) {
+		p.add(fp.field(f+".method"), "%q is not an HTTP method", h.Method)
 	}
 	if h.Host != "" {
-		checkHost(p, path+".host", h.Host)
+		checkHost(p, fp, f+".host", h.Host)
 	}
-	checkDuration(p, path+".interval", h.Interval)
+	checkDuration(p, fp, f+".interval", h.Interval)
 	if h.Rise < 0 {
-		p.add(path+".rise", "must not be negative")
+		p.add(fp.field(f+".rise"), "must not be negative")
 	}
 	if h.Fall < 0 {
-		p.add(path+".fall", "must not be negative")
+		p.add(fp.field(f+".fall"), "must not be negative")
 	}
 }
 
-func checkBalance(p *problems, path, b string) {
+func checkBalance(p *problems, fp fieldPath, f, b string) {
 	switch b {
 	case "", "roundrobin", "leastconn", "source", "first", "random", "static-rr":
 	default:
-		p.add(path, "unknown algorithm %q (want roundrobin, static-rr, leastconn, source, first or random)", b)
+		p.add(fp.field(f), "unknown algorithm %q (want roundrobin, static-rr, leastconn, source, first or random)", b)
 	}
 }
 
 func (c *Config) validateListeners(p *problems) {
-	names := map[string]int{}
+	names := make(map[string]int, len(c.Listeners))
 	type bind struct {
 		addr string
 		port int
@@ -295,174 +329,188 @@ func (c *Config) validateListeners(p *problems) {
 	ports := map[bind]int{}
 	for i := range c.Listeners {
 		l := &c.Listeners[i]
-		path := idx("listeners", i)
-		checkName(p, path, l.Name, names, "listener")
-		checkPort(p, path+".port", l.Port, true)
+		lp := elemOf("listeners", i)
+		checkName(p, lp, l.Name, names, "listener")
+		checkPort(p, lp, ".port", l.Port, true)
 		switch l.Protocol {
 		case HTTP, HTTPS, TLS, TCP:
 		case "":
-			p.add(path+".protocol", "required (HTTP, HTTPS, TLS or TCP)")
+			p.add(lp.field(".protocol"), "required (HTTP, HTTPS, TLS or TCP)")
 		default:
-			p.add(path+".protocol", "unknown protocol %q (want HTTP, HTTPS, TLS or TCP)", l.Protocol)
+			p.add(lp.field(".protocol"), "unknown protocol %q (want HTTP, HTTPS, TLS or TCP)", l.Protocol)
 		}
 		if l.Address != "" {
 			if _, err := netip.ParseAddr(l.Address); err != nil {
-				p.add(path+".address", "%q is not an IP address", l.Address)
+				p.add(lp.field(".address"), "%q is not an IP address", l.Address)
 			}
 			if c.Edge == nil {
-				p.add(path+".address", "only an edge tier binds addresses; the gateway listens on its pods' addresses")
+				p.add(lp.field(".address"), "only an edge tier binds addresses; the gateway listens on its pods' addresses")
 			}
 		}
 		if l.Port != 0 {
 			b := bind{l.Address, l.Port}
 			for o, j := range ports {
 				if o.port == l.Port && (o.addr == "" || l.Address == "" || o.addr == l.Address) {
-					p.add(path+".port", "port %d is also used by listeners[%d]", l.Port, j)
+					p.add(lp.field(".port"), "port %d is also used by listeners[%d]", l.Port, j)
 					break
 				}
 			}
 			ports[b] = i
 		}
 		if l.RedirectHTTPS && l.Protocol != HTTP {
-			p.add(path+".redirectHTTPS", "only HTTP listeners redirect to https")
+			p.add(lp.field(".redirectHTTPS"), "only HTTP listeners redirect to https")
 		}
 		if l.AcceptProxy && c.Edge == nil {
-			p.add(path+".acceptProxy", "needs an edge tier: the gateway's PROXY protocol is set with gateway.proxyProtocol")
+			p.add(lp.field(".acceptProxy"), "needs an edge tier: the gateway's PROXY protocol is set with gateway.proxyProtocol")
 		}
 		if t := l.TLS; t != nil {
 			if l.Protocol == HTTP || l.Protocol == TCP {
-				p.add(path+".tls", "a %s listener does not terminate TLS", l.Protocol)
+				p.add(lp.field(".tls"), "a %s listener does not terminate TLS", l.Protocol)
 			}
 			if len(t.Certificates) > 0 && c.Edge == nil {
-				p.add(path+".tls.certificates", "certificate files are for an edge tier; the gateway uses credentialName")
+				p.add(lp.field(".tls.certificates"), "certificate files are for an edge tier; the gateway uses credentialName")
 			}
 			for j, f := range t.Certificates {
+				cp := lp.elem(".tls.certificates", j)
 				if f == "" {
-					p.add(idx(path+".tls.certificates", j), "empty path")
+					p.add(cp.field(""), "empty path")
 				}
-				checkText(p, idx(path+".tls.certificates", j), f)
+				checkText(p, cp, "", f)
 			}
-			checkText(p, path+".tls.credentialName", t.CredentialName)
-			checkText(p, path+".tls.clientCA", t.ClientCA)
+			checkText(p, lp, ".tls.credentialName", t.CredentialName)
+			checkText(p, lp, ".tls.clientCA", t.ClientCA)
 			for j, a := range t.ALPN {
+				ap := lp.elem(".tls.alpn", j)
 				if a == "" || len(a) > 255 || strings.ContainsAny(a, ", \t") {
-					p.add(idx(path+".tls.alpn", j), "invalid ALPN protocol name %q", a)
+					p.add(ap.field(""), "invalid ALPN protocol name %q", a)
 				}
-				checkText(p, idx(path+".tls.alpn", j), a)
+				checkText(p, ap, "", a)
 			}
 		}
 		if l.Protocol == HTTPS {
 			switch {
 			case l.TLS == nil:
-				p.add(path+".tls", "required on an HTTPS listener")
+				p.add(lp.field(".tls"), "required on an HTTPS listener")
 			case c.Edge != nil && len(l.TLS.Certificates) == 0:
-				p.add(path+".tls.certificates", "required: the edge terminates TLS on an HTTPS listener")
+				p.add(lp.field(".tls.certificates"), "required: the edge terminates TLS on an HTTPS listener")
 			}
 		}
 	}
 }
 
 func (c *Config) validateBackends(p *problems) {
-	names := map[string]int{}
+	names := make(map[string]int, len(c.Backends))
 	for i := range c.Backends {
 		b := &c.Backends[i]
-		path := idx("backends", i)
-		checkName(p, path, b.Name, names, "backend")
+		bp := elemOf("backends", i)
+		checkName(p, bp, b.Name, names, "backend")
 		kinds := 0
 		if b.Service != nil {
 			kinds++
-			checkHost(p, path+".service.host", b.Service.Host)
-			checkPort(p, path+".service.port", b.Service.Port, true)
+			checkHost(p, bp, ".service.host", b.Service.Host)
+			checkPort(p, bp, ".service.port", b.Service.Port, true)
 		}
 		if b.External != nil {
 			kinds++
-			checkHost(p, path+".external.host", b.External.Host)
-			checkPort(p, path+".external.port", b.External.Port, true)
+			checkHost(p, bp, ".external.host", b.External.Host)
+			checkPort(p, bp, ".external.port", b.External.Port, true)
 			switch b.External.Protocol {
 			case "", HTTP, HTTPS, TLS, TCP:
 			default:
-				p.add(path+".external.protocol", "unknown protocol %q", b.External.Protocol)
+				p.add(bp.field(".external.protocol"), "unknown protocol %q", b.External.Protocol)
 			}
 		}
 		if len(b.Servers) > 0 {
 			kinds++
 			for j, s := range b.Servers {
-				sp := idx(path+".servers", j)
+				sp := bp.elem(".servers", j)
 				host, port, err := net.SplitHostPort(s.Address)
 				if err != nil {
-					p.add(sp+".address", "%q: want host:port", s.Address)
+					p.add(sp.field(".address"), "%q: want host:port", s.Address)
 					continue
 				}
-				checkAddrHost(p, sp+".address", host)
+				checkAddrHost(p, sp, ".address", host)
 				n, err := strconv.Atoi(port)
 				if err != nil || n < 1 || n > 65535 {
-					p.add(sp+".address", "%q: port out of range 1-65535", s.Address)
+					p.add(sp.field(".address"), "%q: port out of range 1-65535", s.Address)
 				}
 				if s.Weight < 0 || s.Weight > 256 {
-					p.add(sp+".weight", "weight %d out of range 0-256", s.Weight)
+					p.add(sp.field(".weight"), "weight %d out of range 0-256", s.Weight)
 				}
 			}
 		}
 		if b.StaticHost != "" {
 			if len(b.Servers) == 0 {
-				p.add(path+".staticHost", "only for static servers")
+				p.add(bp.field(".staticHost"), "only for static servers")
 			}
-			checkHost(p, path+".staticHost", b.StaticHost)
+			checkHost(p, bp, ".staticHost", b.StaticHost)
 		}
 		if b.Gateway {
 			kinds++
 			if c.Edge == nil || c.Gateway == nil {
-				p.add(path+".gateway", "needs both an edge and a gateway tier")
+				p.add(bp.field(".gateway"), "needs both an edge and a gateway tier")
 			}
 		}
 		switch {
 		case kinds == 0:
-			p.add(path, "set one of service, external, servers or gateway")
+			p.add(bp.field(""), "set one of service, external, servers or gateway")
 		case kinds > 1:
-			p.add(path, "set only one of service, external, servers or gateway")
+			p.add(bp.field(""), "set only one of service, external, servers or gateway")
 		}
 		if (b.Service != nil || b.External != nil) && c.Gateway == nil {
-			p.add(path, "services and external hosts are reached through the gateway tier, and there is none")
+			p.add(bp.field(""), "services and external hosts are reached through the gateway tier, and there is none")
 		}
-		checkOriginate(p, path+".tls", b.TLS)
+		checkOriginate(p, bp, ".tls", b.TLS)
 		if b.Gateway && b.TLS != nil {
-			p.add(path+".tls", "traffic to the gateway is passed on as it is; set gateway.tls for TLS toward the gateway")
+			p.add(bp.field(".tls"), "traffic to the gateway is passed on as it is; set gateway.tls for TLS toward the gateway")
 		}
-		checkHealth(p, path+".healthCheck", b.HealthCheck)
+		checkHealth(p, bp, ".healthCheck", b.HealthCheck)
 		if b.HealthCheck != nil && c.Edge == nil {
-			p.add(path+".healthCheck", "health checks run from the edge tier, and there is none")
+			p.add(bp.field(".healthCheck"), "health checks run from the edge tier, and there is none")
 		}
 		switch b.ProxyProtocol {
 		case ProxyNone, ProxyV1, ProxyV2, ProxyV2SSL, ProxyV2SSLCN:
 		default:
-			p.add(path+".proxyProtocol", "unknown value %q (want v1, v2, v2-ssl or v2-ssl-cn)", b.ProxyProtocol)
+			p.add(bp.field(".proxyProtocol"), "unknown value %q (want v1, v2, v2-ssl or v2-ssl-cn)", b.ProxyProtocol)
 		}
 		if b.ProxyProtocol != ProxyNone && c.BehindGateway(b) {
 			if c.Edge == nil {
-				p.add(path+".proxyProtocol", "only the edge sends the PROXY protocol, and there is none")
+				p.add(bp.field(".proxyProtocol"), "only the edge sends the PROXY protocol, and there is none")
 			} else {
-				p.add(path+".proxyProtocol", "this backend is behind the gateway: set gateway.proxyProtocol so the gateway accepts what the edge sends")
+				p.add(bp.field(".proxyProtocol"), "this backend is behind the gateway: set gateway.proxyProtocol so the gateway accepts what the edge sends")
 			}
 		}
-		checkBalance(p, path+".balance", b.Balance)
+		checkBalance(p, bp, ".balance", b.Balance)
 		if b.MaxConn < 0 {
-			p.add(path+".maxConn", "must not be negative")
+			p.add(bp.field(".maxConn"), "must not be negative")
 		}
 	}
 }
 
 // routeKey identifies what a route takes on its listener.
 type routeKey struct {
-	listener string
+	listener int // index of the first listener of that name
 	host     hostname.Pattern
 	path     string
 }
 
 func (c *Config) validateRoutes(p *problems) {
-	names := map[string]int{}
-	taken := map[routeKey]int{}
+	hosts := 0
+	for i := range c.Routes {
+		hosts += len(c.Routes[i].Hosts)
+	}
+	names := make(map[string]int, len(c.Routes))
+	taken := make(map[routeKey]int, hosts)
 	tcpRoutes := map[string]int{}
-	// Index the backends: a file may have tens of thousands of them.
+	// Index the listeners and backends: a file may have tens of thousands
+	// of routes and backends. As with ListenerByName and BackendByName, the
+	// first of a name wins.
+	listeners := make(map[string]int, len(c.Listeners))
+	for i := range c.Listeners {
+		if _, dup := listeners[c.Listeners[i].Name]; !dup {
+			listeners[c.Listeners[i].Name] = i
+		}
+	}
 	byName := make(map[string]*Backend, len(c.Backends))
 	for i := range c.Backends {
 		if _, dup := byName[c.Backends[i].Name]; !dup {
@@ -475,26 +523,26 @@ func (c *Config) validateRoutes(p *problems) {
 	}
 	for i := range c.Routes {
 		r := &c.Routes[i]
-		path := idx("routes", i)
-		checkName(p, path, r.Name, names, "route")
-		l, ok := c.ListenerByName(r.Listener)
+		rp := elemOf("routes", i)
+		checkName(p, rp, r.Name, names, "route")
+		li, ok := listeners[r.Listener]
 		switch {
 		case r.Listener == "":
-			p.add(path+".listener", "required")
+			p.add(rp.field(".listener"), "required")
 		case !ok:
-			p.add(path+".listener", "no listener named %q", r.Listener)
+			p.add(rp.field(".listener"), "no listener named %q", r.Listener)
 		}
 		// Hosts.
 		for j, h := range r.Hosts {
 			pat, err := hostname.ParsePattern(h)
 			if err != nil {
-				p.add(idx(path+".hosts", j), "%v", err)
+				p.add(rp.elem(".hosts", j).field(""), "%v", err)
 				continue
 			}
 			if ok {
-				k := routeKey{r.Listener, pat, r.PathPrefix}
+				k := routeKey{li, pat, r.PathPrefix}
 				if first, dup := taken[k]; dup {
-					p.add(idx(path+".hosts", j), "host %q is already routed on listener %q by routes[%d]", h, r.Listener, first)
+					p.add(rp.elem(".hosts", j).field(""), "host %q is already routed on listener %q by routes[%d]", h, r.Listener, first)
 				} else {
 					taken[k] = i
 				}
@@ -502,12 +550,12 @@ func (c *Config) validateRoutes(p *problems) {
 		}
 		if r.PathPrefix != "" {
 			if !strings.HasPrefix(r.PathPrefix, "/") {
-				p.add(path+".pathPrefix", "must start with '/'")
+				p.add(rp.field(".pathPrefix"), "must start with '/'")
 			}
 			if strings.ContainsAny(r.PathPrefix, " \t") {
-				p.add(path+".pathPrefix", "must not contain spaces (percent-encode them)")
+				p.add(rp.field(".pathPrefix"), "must not contain spaces (percent-encode them)")
 			}
-			checkText(p, path+".pathPrefix", r.PathPrefix)
+			checkText(p, rp, ".pathPrefix", r.PathPrefix)
 		}
 		// Destination.
 		dests := 0
@@ -521,72 +569,73 @@ func (c *Config) validateRoutes(p *problems) {
 			dests++
 		}
 		if dests != 1 {
-			p.add(path, "set exactly one of backend, split and redirect")
+			p.add(rp.field(""), "set exactly one of backend, split and redirect")
 		}
-		var backends []*Backend
+		var buf [4]*Backend
+		backends := buf[:0]
 		if r.Backend != "" {
 			if b, ok := backendByName(r.Backend); ok {
 				backends = append(backends, b)
 			} else {
-				p.add(path+".backend", "no backend named %q", r.Backend)
+				p.add(rp.field(".backend"), "no backend named %q", r.Backend)
 			}
 		}
 		if len(r.Split) > 0 {
 			sum := 0
 			for j, w := range r.Split {
-				sp := idx(path+".split", j)
+				sp := rp.elem(".split", j)
 				if b, ok := backendByName(w.Backend); ok {
 					backends = append(backends, b)
 					if !c.BehindGateway(b) {
-						p.add(sp+".backend", "backend %q is not behind the gateway: only the gateway splits by weight", w.Backend)
+						p.add(sp.field(".backend"), "backend %q is not behind the gateway: only the gateway splits by weight", w.Backend)
 					}
 				} else {
-					p.add(sp+".backend", "no backend named %q", w.Backend)
+					p.add(sp.field(".backend"), "no backend named %q", w.Backend)
 				}
 				if w.Weight < 1 || w.Weight > 100 {
-					p.add(sp+".weight", "weight %d out of range 1-100", w.Weight)
+					p.add(sp.field(".weight"), "weight %d out of range 1-100", w.Weight)
 				}
 				sum += w.Weight
 			}
 			if sum != 100 {
-				p.add(path+".split", "weights add up to %d, want 100", sum)
+				p.add(rp.field(".split"), "weights add up to %d, want 100", sum)
 			}
 		}
 		if rd := r.Redirect; rd != nil {
 			switch rd.Scheme {
 			case "", "http", "https":
 			default:
-				p.add(path+".redirect.scheme", "want http or https, not %q", rd.Scheme)
+				p.add(rp.field(".redirect.scheme"), "want http or https, not %q", rd.Scheme)
 			}
 			if rd.Host != "" {
-				checkHost(p, path+".redirect.host", rd.Host)
+				checkHost(p, rp, ".redirect.host", rd.Host)
 			}
-			checkPort(p, path+".redirect.port", rd.Port, false)
+			checkPort(p, rp, ".redirect.port", rd.Port, false)
 			switch rd.Code {
 			case 0, 301, 302, 303, 307, 308:
 			default:
-				p.add(path+".redirect.code", "want 301, 302, 303, 307 or 308, not %d", rd.Code)
+				p.add(rp.field(".redirect.code"), "want 301, 302, 303, 307 or 308, not %d", rd.Code)
 			}
 			if rd.Scheme == "" && rd.Host == "" && rd.Port == 0 {
-				p.add(path+".redirect", "redirects to the same URL: set scheme, host or port")
+				p.add(rp.field(".redirect"), "redirects to the same URL: set scheme, host or port")
 			}
 		}
 		for j, h := range r.SetHeaders {
-			hp := idx(path+".setHeaders", j)
-			if !tokenRE.MatchString(h.Name) {
-				p.add(hp+".name", "%q is not a valid header name", h.Name)
+			hp := rp.elem(".setHeaders", j)
+			if !isToken(h.Name) {
+				p.add(hp.field(".name"), "%q is not a valid header name", h.Name)
 			}
-			checkText(p, hp+".value", h.Value)
+			checkText(p, hp, ".value", h.Value)
 		}
 		if r.GatewayHost != "" {
-			checkHost(p, path+".gatewayHost", r.GatewayHost)
+			checkHost(p, rp, ".gatewayHost", r.GatewayHost)
 		}
 		if r.MeshBackend != "" {
 			if c.Gateway == nil {
-				p.add(path+".meshBackend", "needs a gateway tier")
+				p.add(rp.field(".meshBackend"), "needs a gateway tier")
 			}
 			if _, ok := backendByName(r.MeshBackend); !ok {
-				p.add(path+".meshBackend", "no backend named %q", r.MeshBackend)
+				p.add(rp.field(".meshBackend"), "no backend named %q", r.MeshBackend)
 			}
 		}
 		behind := false
@@ -596,90 +645,94 @@ func (c *Config) validateRoutes(p *problems) {
 			}
 		}
 		if r.GatewayHost != "" && !behind {
-			p.add(path+".gatewayHost", "only for routes to backends behind the gateway")
+			p.add(rp.field(".gatewayHost"), "only for routes to backends behind the gateway")
 		}
 		if r.Credential != "" && !behind {
-			p.add(path+".credential", "only for routes the gateway terminates")
+			p.add(rp.field(".credential"), "only for routes the gateway terminates")
 		}
-		checkText(p, path+".credential", r.Credential)
+		checkText(p, rp, ".credential", r.Credential)
 		if ok {
-			c.validateRouteOnListener(p, i, r, l, backends, tcpRoutes)
+			c.validateRouteOnListener(p, i, r, &c.Listeners[li], backends, tcpRoutes)
 		}
 	}
 }
 
 // validateRouteOnListener checks what a route may do on its listener.
 func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listener, backends []*Backend, tcpRoutes map[string]int) {
-	path := idx("routes", i)
+	rp := elemOf("routes", i)
 	httpish := l.Protocol == HTTP || l.Protocol == HTTPS
 	switch r.TerminateAt {
 	case "", TierEdge, TierGateway, TierBackend:
 	default:
-		p.add(path+".terminateAt", "unknown tier %q (want edge, gateway or backend)", r.TerminateAt)
+		p.add(rp.field(".terminateAt"), "unknown tier %q (want edge, gateway or backend)", r.TerminateAt)
 		return
 	}
-	term := c.TerminationOf(r)
+	// As c.TerminationOf(r), without looking l up again.
+	term := r.TerminateAt
+	if l.Protocol == HTTPS && term == "" {
+		term = c.FirstTier()
+	}
 	switch l.Protocol {
 	case TCP:
 		if len(r.Hosts) > 0 {
-			p.add(path+".hosts", "a TCP listener cannot route by host: leave hosts empty")
+			p.add(rp.field(".hosts"), "a TCP listener cannot route by host: leave hosts empty")
 		}
 		if first, dup := tcpRoutes[r.Listener]; dup {
-			p.add(path+".listener", "TCP listener %q already has a route (routes[%d]); a TCP listener has one", r.Listener, first)
+			p.add(rp.field(".listener"), "TCP listener %q already has a route (routes[%d]); a TCP listener has one", r.Listener, first)
 		} else {
 			tcpRoutes[r.Listener] = i
 		}
 		if r.TerminateAt != "" {
-			p.add(path+".terminateAt", "a TCP listener carries no TLS of its own")
+			p.add(rp.field(".terminateAt"), "a TCP listener carries no TLS of its own")
 		}
 	case HTTP:
 		if len(r.Hosts) == 0 {
-			p.add(path+".hosts", "required (use \"*\" for any host)")
+			p.add(rp.field(".hosts"), "required (use \"*\" for any host)")
 		}
 		switch r.TerminateAt {
 		case TierEdge:
-			p.add(path+".terminateAt", "an HTTP listener receives no TLS to terminate")
+			p.add(rp.field(".terminateAt"), "an HTTP listener receives no TLS to terminate")
 		case TierBackend:
-			p.add(path+".terminateAt", "TLS passthrough on an HTTP listener: the client sends no TLS; use backend tls to originate TLS")
+			p.add(rp.field(".terminateAt"), "TLS passthrough on an HTTP listener: the client sends no TLS; use backend tls to originate TLS")
 		case TierGateway:
 			if c.Edge == nil || c.Gateway == nil {
-				p.add(path+".terminateAt", "originating TLS to the gateway needs an edge and a gateway tier")
+				p.add(rp.field(".terminateAt"), "originating TLS to the gateway needs an edge and a gateway tier")
 			}
 		}
 	case HTTPS:
 		if len(r.Hosts) == 0 {
-			p.add(path+".hosts", "required (use \"*\" for any host)")
+			p.add(rp.field(".hosts"), "required (use \"*\" for any host)")
 		}
 		if r.TerminateAt != "" && r.TerminateAt != c.FirstTier() {
-			p.add(path+".terminateAt", "an HTTPS listener terminates TLS at the first tier (%s); use a TLS listener to pass TLS through", c.FirstTier())
+			p.add(rp.field(".terminateAt"), "an HTTPS listener terminates TLS at the first tier (%s); use a TLS listener to pass TLS through", c.FirstTier())
 		}
 	case TLS:
 		if len(r.Hosts) == 0 {
-			p.add(path+".hosts", "required: TLS listeners route by SNI (use \"*\" for any name)")
+			p.add(rp.field(".hosts"), "required: TLS listeners route by SNI (use \"*\" for any name)")
 		}
 		switch r.TerminateAt {
 		case "":
-			p.add(path+".terminateAt", "required on a TLS listener: edge, gateway or backend")
+			p.add(rp.field(".terminateAt"), "required on a TLS listener: edge, gateway or backend")
 		case TierEdge:
 			if c.Edge == nil {
-				p.add(path+".terminateAt", "there is no edge tier")
+				p.add(rp.field(".terminateAt"), "there is no edge tier")
 			} else if l.TLS == nil || len(l.TLS.Certificates) == 0 {
-				p.add(path+".terminateAt", "the edge terminates this route: listener %q needs tls.certificates", l.Name)
+				p.add(rp.field(".terminateAt"), "the edge terminates this route: listener %q needs tls.certificates", l.Name)
 			}
 		case TierGateway:
 			if c.Gateway == nil {
-				p.add(path+".terminateAt", "there is no gateway tier")
+				p.add(rp.field(".terminateAt"), "there is no gateway tier")
 			}
 		}
 	}
 	if r.PathPrefix != "" && !httpish && term != TierEdge {
-		p.add(path+".pathPrefix", "paths are only seen where HTTP is visible (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
+		p.add(rp.field(".pathPrefix"), "paths are only seen where HTTP is visible (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
 	}
 	if r.Redirect != nil && !httpish && term != TierEdge {
-		p.add(path+".redirect", "redirects need HTTP (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
+		p.add(rp.field(".redirect"), "redirects need HTTP (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
 	}
 	if len(r.SetHeaders) > 0 && !httpish && term != TierEdge {
-		p.add(path+".setHeaders", "headers need HTTP (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
+		p.add(rp.field(".setHeaders"), "headers need HTTP (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
 	}
 	if term == TierGateway {
 		cred := r.Credential
@@ -687,19 +740,19 @@ func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listen
 			cred = l.TLS.CredentialName
 		}
 		if cred == "" && c.Gateway != nil {
-			p.add(path+".credential", "the gateway terminates this route's TLS: set credential, or tls.credentialName on listener %q", l.Name)
+			p.add(rp.field(".credential"), "the gateway terminates this route's TLS: set credential, or tls.credentialName on listener %q", l.Name)
 		}
 	}
 	for _, b := range backends {
 		behind := c.BehindGateway(b)
 		if (term == TierGateway || (l.Protocol == TLS && term == TierBackend)) && !behind {
-			p.add(path+".terminateAt", "backend %q is reached by the edge directly, not through the gateway", b.Name)
+			p.add(rp.field(".terminateAt"), "backend %q is reached by the edge directly, not through the gateway", b.Name)
 		}
 		if b.Gateway && l.Protocol != TCP && l.Protocol != TLS {
-			p.add(path+".backend", "backend %q passes traffic to the gateway unchanged: use it from TCP or TLS listeners", b.Name)
+			p.add(rp.field(".backend"), "backend %q passes traffic to the gateway unchanged: use it from TCP or TLS listeners", b.Name)
 		}
 		if term == TierBackend && b.TLS != nil && l.Protocol == TLS {
-			p.add(path+".terminateAt", "TLS passes through to backend %q, which then cannot also have tls origination", b.Name)
+			p.add(rp.field(".terminateAt"), "TLS passes through to backend %q, which then cannot also have tls origination", b.Name)
 		}
 	}
 }
