@@ -25,6 +25,12 @@
 //	HTTP      gateway      originates TLS: sni + Host = host      server mode SIMPLE, credential
 //	TCP       (empty)      forwards the port                      TCP server, tcp route by port
 //
+// [Config.Validate] refuses every other pair: an HTTP listener receives no
+// TLS, so its routes cannot terminate at the edge or pass TLS through to
+// the backend (give the backend tls to originate TLS to it instead), and
+// originating TLS to the gateway needs both tiers; TLS terminated at the
+// edge needs an edge tier and certificates on the listener.
+//
 // Which tier reaches a backend follows from its kind: services and external
 // hosts are behind the gateway; static servers are reached by the edge (or,
 // without an edge, by the gateway through a STATIC ServiceEntry); a Gateway

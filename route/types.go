@@ -129,9 +129,9 @@ type Route struct {
 	PathPrefix string `json:"pathPrefix,omitempty"`
 	// TerminateAt is where this route's TLS ends. On TLS listeners it is
 	// required; on HTTPS listeners it must be the first tier (the default);
-	// on HTTP listeners it is empty (plain HTTP all the way) or names the
-	// tier the edge originates TLS to (gateway or backend); on TCP listeners
-	// it must be empty.
+	// on HTTP listeners it is empty (plain HTTP all the way) or gateway,
+	// when the edge originates TLS to the gateway (with both tiers); on TCP
+	// listeners it must be empty.
 	TerminateAt Tier `json:"terminateAt,omitempty"`
 	// GatewayHost is the host the gateway knows this traffic by, when it
 	// differs from the route's hosts: the edge sets Host (and SNI when it
