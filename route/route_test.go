@@ -216,3 +216,35 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestValidateDeterministic pins the element that errors about duplicates
+// and clashes point at, and the order of errors found by walking maps.
+func TestValidateDeterministic(t *testing.T) {
+	c := &route.Config{
+		Edge:    &route.Edge{},
+		Gateway: &route.Gateway{Addresses: []string{"10.0.0.1"}, Selector: map[string]string{"b b": "1", "a a": "1", "c\tc": "1"}},
+		Listeners: []route.Listener{
+			{Name: "", Port: 80, Protocol: route.TCP},
+			{Name: "a", Port: 80, Protocol: route.TCP},
+			{Name: "b", Port: 80, Protocol: route.TCP},
+			{Name: "a", Port: 80, Protocol: route.TCP},
+		},
+	}
+	want := c.Validate().Error()
+	for _, s := range []string{
+		`listeners[3].name: duplicate listener name "a" (first at listeners[1])`,
+		`listeners[3].port: port 80 is also used by listeners[0]`,
+	} {
+		if !strings.Contains(want, s) {
+			t.Errorf("error lacks %q:\n%s", s, want)
+		}
+	}
+	if i, j := strings.Index(want, `"a a"`), strings.Index(want, `"b b"`); i < 0 || j < i {
+		t.Errorf("selector errors not in key order:\n%s", want)
+	}
+	for range 20 {
+		if got := c.Validate().Error(); got != want {
+			t.Fatalf("Validate is not deterministic:\n%s\nthen:\n%s", want, got)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package route
 
 import (
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,7 +85,7 @@ func checkName(p *problems, fp fieldPath, name string, seen map[string]int, what
 		p.add(fp.field(".name"), "duplicate %s name %q (first at %s[%d])", what, name, what+"s", first)
 		return
 	}
-	seen[name] = len(seen)
+	seen[name] = fp.i
 }
 
 func checkPort(p *problems, fp fieldPath, f string, port int, required bool) {
@@ -219,8 +221,8 @@ func (c *Config) validateGateway(p *problems) {
 	if g.Selector != nil && len(g.Selector) == 0 {
 		p.add("gateway.selector", "must not be empty: it would select every workload")
 	}
-	for k, v := range g.Selector {
-		if k == "" || strings.ContainsAny(k, " \t\n\"") || strings.ContainsAny(v, " \t\n\"") {
+	for _, k := range slices.Sorted(maps.Keys(g.Selector)) {
+		if v := g.Selector[k]; k == "" || strings.ContainsAny(k, " \t\n\"") || strings.ContainsAny(v, " \t\n\"") {
 			p.add("gateway.selector", "invalid label %q=%q", k, v)
 		}
 	}
@@ -349,13 +351,18 @@ func (c *Config) validateListeners(p *problems) {
 		}
 		if l.Port != 0 {
 			b := bind{l.Address, l.Port}
+			first := -1 // the earliest listener it clashes with, whatever the map order
 			for o, j := range ports {
-				if o.port == l.Port && (o.addr == "" || l.Address == "" || o.addr == l.Address) {
-					p.add(lp.field(".port"), "port %d is also used by listeners[%d]", l.Port, j)
-					break
+				if o.port == l.Port && (o.addr == "" || l.Address == "" || o.addr == l.Address) && (first < 0 || j < first) {
+					first = j
 				}
 			}
-			ports[b] = i
+			if first >= 0 {
+				p.add(lp.field(".port"), "port %d is also used by listeners[%d]", l.Port, first)
+			}
+			if _, seen := ports[b]; !seen {
+				ports[b] = i
+			}
 		}
 		if l.RedirectHTTPS && l.Protocol != HTTP {
 			p.add(lp.field(".redirectHTTPS"), "only HTTP listeners redirect to https")
