@@ -199,29 +199,11 @@ type KeyShares struct{ b []byte }
 
 // All returns an iterator over the entries: the group and its key_exchange bytes.
 func (l KeyShares) All() iter.Seq2[uint16, []byte] {
-	return func(yield func(uint16, []byte) bool) {
-		b := l.b
-		for len(b) >= 4 {
-			n := int(b[2])<<8 | int(b[3])
-			if len(b) < 4+n {
-				return
-			}
-			if !yield(uint16(b[0])<<8|uint16(b[1]), b[4:4+n:4+n]) {
-				return
-			}
-			b = b[4+n:]
-		}
-	}
+	return typeLengthValues(l.b)
 }
 
 // Len returns the number of entries.
-func (l KeyShares) Len() int {
-	n := 0
-	for range l.All() {
-		n++
-	}
-	return n
-}
+func (l KeyShares) Len() int { return countTypeLengthValues(l.b) }
 
 // AppendTo appends the groups to dst and returns the extended slice.
 func (l KeyShares) AppendTo(dst []uint16) []uint16 {
@@ -294,29 +276,11 @@ type Extensions struct{ b []byte }
 // All returns an iterator over the extensions in wire order: the type and
 // the extension_data bytes.
 func (l Extensions) All() iter.Seq2[uint16, []byte] {
-	return func(yield func(uint16, []byte) bool) {
-		b := l.b
-		for len(b) >= 4 {
-			n := int(b[2])<<8 | int(b[3])
-			if len(b) < 4+n {
-				return
-			}
-			if !yield(uint16(b[0])<<8|uint16(b[1]), b[4:4+n:4+n]) {
-				return
-			}
-			b = b[4+n:]
-		}
-	}
+	return typeLengthValues(l.b)
 }
 
 // Len returns the number of extensions.
-func (l Extensions) Len() int {
-	n := 0
-	for range l.All() {
-		n++
-	}
-	return n
-}
+func (l Extensions) Len() int { return countTypeLengthValues(l.b) }
 
 // Types appends the extension types in wire order to dst.
 func (l Extensions) Types(dst []uint16) []uint16 {
@@ -334,4 +298,31 @@ func (l Extensions) Lookup(t uint16) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// typeLengthValues iterates over a list of entries of a 16-bit type, a
+// 16-bit length and that many bytes (extensions, key shares), stopping at
+// the first entry that does not fit.
+func typeLengthValues(b []byte) iter.Seq2[uint16, []byte] {
+	return func(yield func(uint16, []byte) bool) {
+		for len(b) >= 4 {
+			n := int(b[2])<<8 | int(b[3])
+			if len(b) < 4+n {
+				return
+			}
+			if !yield(uint16(b[0])<<8|uint16(b[1]), b[4:4+n:4+n]) {
+				return
+			}
+			b = b[4+n:]
+		}
+	}
+}
+
+// countTypeLengthValues returns how many entries typeLengthValues yields.
+func countTypeLengthValues(b []byte) int {
+	n := 0
+	for range typeLengthValues(b) {
+		n++
+	}
+	return n
 }
