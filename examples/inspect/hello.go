@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/drawbridge-go/drawbridge/sni"
@@ -33,45 +30,15 @@ type helloJSON struct {
 	JA4                 string   `json:"ja4"`
 }
 
-// errorJSON is the line printed for a file that is refused.
-type errorJSON struct {
-	File   string `json:"file"`
-	Error  string `json:"error"` // the sni error kind, e.g. "malformed"
-	Detail string `json:"detail"`
-}
-
-// runHello prints one JSON object a line for each ClientHello file and
-// returns 1 if any file failed, 2 on usage errors. A file that cannot be read
-// is reported on stderr (it has no sni error kind) and counts as a failure.
+// runHello prints one JSON object a line for each ClientHello file.
 func runHello(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: inspect hello FILE...")
-		return 2
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	status := 0
-	for _, name := range args {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			fmt.Fprintf(stderr, "inspect: %v\n", err)
-			status = 1
-			continue
-		}
-		var v any
+	return eachFile("hello", args, stdout, stderr, func(name string, b []byte) (any, error) {
 		h, err := sni.Parse(b)
 		if err != nil {
-			v = errorJSON{File: name, Error: sni.KindOf(err), Detail: err.Error()}
-			status = 1
-		} else {
-			v = describe(name, &h)
+			return errorJSON{File: name, Error: sni.KindOf(err), Detail: err.Error()}, err
 		}
-		if err := enc.Encode(v); err != nil {
-			fmt.Fprintf(stderr, "inspect: %v\n", err)
-			return 1
-		}
-	}
-	return status
+		return describe(name, &h), nil
+	})
 }
 
 func describe(file string, h *sni.Hello) helloJSON {

@@ -2,10 +2,7 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"unicode/utf8"
 
@@ -39,47 +36,15 @@ type tlvJSON struct {
 	Sub                []tlvJSON `json:"sub,omitempty"`
 }
 
-// proxyErrorJSON is the line printed for a refused file; Error is the
-// proxyproto kind (short, not-proxy, invalid-v1, invalid-v2, tlv, bad-crc,
-// too-long).
-type proxyErrorJSON struct {
-	File   string `json:"file"`
-	Error  string `json:"error"`
-	Detail string `json:"detail"`
-}
-
-// runProxy prints one JSON object a line for each file and returns 1 if any
-// file failed, 2 on usage errors.
+// runProxy prints one JSON object a line for each PROXY header file.
 func runProxy(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: inspect proxy FILE...")
-		return 2
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	status := 0
-	for _, name := range args {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			fmt.Fprintf(stderr, "inspect: %v\n", err)
-			status = 1
-			continue
-		}
+	return eachFile("proxy", args, stdout, stderr, func(name string, b []byte) (any, error) {
 		h, n, err := proxyproto.Decode(b)
 		if err != nil {
-			status = 1
-			if err := enc.Encode(proxyErrorJSON{File: name, Error: proxyproto.KindOf(err), Detail: err.Error()}); err != nil {
-				fmt.Fprintf(stderr, "inspect: %v\n", err)
-				return 1
-			}
-			continue
+			return errorJSON{File: name, Error: proxyproto.KindOf(err), Detail: err.Error()}, err
 		}
-		if err := enc.Encode(proxyLine(name, h, n)); err != nil {
-			fmt.Fprintf(stderr, "inspect: %v\n", err)
-			return 1
-		}
-	}
-	return status
+		return proxyLine(name, h, n), nil
+	})
 }
 
 func proxyLine(name string, h proxyproto.Header, n int) proxyJSON {
