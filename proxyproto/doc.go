@@ -47,11 +47,17 @@
 // [Listener] is configured by struct literal: the peers trusted to send a
 // header ([Listener.Trusted] or a [Policy] returning [Require], [Optional],
 // [Skip] or [Reject]), a header timeout, a size limit, a Validate hook and an
-// optional *slog.Logger. Accept never reads and never waits on a peer: each
-// header is read off the accept path, so a silent or slow peer delays no one,
-// RemoteAddr never blocks (http.Server calls it from its Serve goroutine in
-// ConnState and ConnContext), and a refused peer is closed and logged without
-// Accept returning an error, so it can never end http.Server.Serve.
+// optional *slog.Logger. Accept never waits on a peer: it reads the header
+// with one non-blocking read in the caller's goroutine and returns the
+// connection at once when the header is complete, which is the common case;
+// an incomplete header is finished by a goroutine of its own, and the
+// connection is returned by a later Accept (a blocked Accept is woken
+// through the inner listener's deadline, which the Listener owns). So a
+// silent or slow peer delays no one, RemoteAddr never blocks (http.Server
+// calls it from its Serve goroutine in ConnState and ConnContext), and a
+// refused peer is closed and logged without Accept returning an error, so it
+// can never end http.Server.Serve. Inner listeners without SetDeadline are
+// served by a background accept goroutine instead.
 //
 //	ln := &proxyproto.Listener{
 //		Listener: inner,

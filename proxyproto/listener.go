@@ -87,28 +87,52 @@ const (
 //
 // # Never stalled by a slow peer
 //
-// Accept never reads. Each accepted connection's header is read off the
-// accept path: first with one non-blocking read (the sender writes the
-// header at once, so it is normally there already), then, if it is not
-// complete, by a goroutine of its own under [Listener.HeaderTimeout]. Accept
-// returns connections whose header is complete and valid, in the order they
-// become ready, so a silent or 1-byte-a-second peer delays nobody else, and
-// RemoteAddr and LocalAddr never block, even when http.Server calls them from
-// its Serve goroutine (ConnState, ConnContext).
+// Accept never waits on a peer. It accepts from the inner listener in the
+// caller's goroutine and reads the header with one non-blocking read (the
+// sender writes the header at once, so it is normally there already); a
+// connection whose header is complete is returned directly, with no
+// goroutine and no channel involved. A connection whose header is not
+// complete yet is finished by a goroutine of its own under
+// [Listener.HeaderTimeout] while Accept goes on with the next connection;
+// once its header is complete, the next Accept call returns it. So a silent
+// or 1-byte-a-second peer delays nobody else, and RemoteAddr and LocalAddr
+// never block, even when http.Server calls them from its Serve goroutine
+// (ConnState, ConnContext).
 //
 // A connection that is rejected by the policy, sends a bad header, fails
 // Validate or times out is closed and logged; Accept never returns an error
 // for it, so it can never end http.Server.Serve. Accept returns the inner
-// listener's errors as they are.
+// listener's errors as they are, and an error wrapping [net.ErrClosed] after
+// Close. Accept may be called from several goroutines at once.
+//
+// # The inner listener's deadline
+//
+// When the inner listener has a SetDeadline(time.Time) error method, as
+// *net.TCPListener and *net.UnixListener do, the Listener owns that
+// deadline: it clears it at the first Accept or Close, and a goroutine that
+// finishes a slow header sets it in the past to wake an Accept blocked in
+// the inner Accept, which clears it again and returns the connection. Do not
+// set it yourself; a timeout it causes is absorbed by Accept and cleared. Such
+// a SetDeadline must make a blocked Accept return an error whose Timeout
+// method reports true, as the net package's listeners do.
+//
+// Inner listeners without SetDeadline (wrappers such as a connection
+// limiter) are served by a background goroutine instead: it accepts and
+// reads headers the same way and hands each ready connection to Accept over
+// a channel, which costs a goroutine switch per connection.
+//
+// # Deadlines and buffered bytes
 //
 // The header deadline is cleared before the connection is handed out, so the
 // deadlines the application sets are its own. Bytes that arrived with the
 // header are replayed by Read first.
 //
-// Close closes the inner listener and every connection still being read,
-// and waits for the listener's goroutines to end.
+// Close closes the inner listener, every connection still being read and
+// every finished connection not yet returned by Accept, wakes blocked Accept
+// calls, and waits for the listener's goroutines to end.
 type Listener struct {
-	// Listener is the listener to wrap. Required.
+	// Listener is the listener to wrap. Required. Its deadline, if it has
+	// one, belongs to the Listener (see above).
 	Listener net.Listener
 	// Trusted lists the peers that must send a header; all others are
 	// rejected. It is used when Policy is nil; setting both is an error.
@@ -134,22 +158,52 @@ type Listener struct {
 	policy  Policy
 	timeout time.Duration
 	maxSize int
-	ready   chan accepted
+	wake    deadliner // the inner listener's deadline; nil in background mode
 	done    chan struct{}
-	stopped chan struct{} // closed when the accept goroutine has returned
 	wg      sync.WaitGroup
+
 	mu      sync.Mutex
 	closed  bool
-	pending map[*Conn]struct{}
-	nb      nonblockReader // used by the accept goroutine only
+	pending map[*Conn]struct{} // headers being read by slow goroutines
+
+	// Direct mode (wake != nil), under mu. The invariant kept at every
+	// unlock is kicked == (len(queue) > 0 && waiters > 0): whenever a
+	// finished connection waits while some Accept is in the inner Accept,
+	// the inner deadline is in the past, so that Accept returns (or will
+	// return at once) and takes it.
+	queue   []*Conn // finished by slow goroutines, not yet returned
+	waiters int     // Accept calls between their queue check and the inner Accept's return
+	kicked  bool    // the inner deadline is set in the past
+
+	// Background mode (wake == nil).
+	ready   chan accepted
+	stopped chan struct{} // closed when the accept goroutine has returned
 }
 
 var _ net.Listener = (*Listener)(nil)
+
+// deadliner is the part of *net.TCPListener and *net.UnixListener that
+// lets a slow goroutine wake a blocked Accept.
+type deadliner interface {
+	SetDeadline(t time.Time) error
+}
+
+// longAgo is the deadline that wakes a blocked Accept.
+var longAgo = time.Unix(1, 0)
 
 type accepted struct {
 	c   *Conn
 	err error
 }
+
+// nbPool holds nonblockReaders with their read function already bound, so
+// that a non-blocking read allocates nothing beyond the runtime's RawConn,
+// whichever goroutine calls Accept.
+var nbPool = sync.Pool{New: func() any {
+	r := new(nonblockReader)
+	r.init()
+	return r
+}}
 
 // Check reports a configuration error: no inner listener, neither Trusted
 // nor Policy, or both.
@@ -183,23 +237,96 @@ func (l *Listener) start() {
 	if l.maxSize == 0 {
 		l.maxSize = DefaultMaxHeaderSize
 	}
-	l.ready = make(chan accepted)
 	l.done = make(chan struct{})
-	l.stopped = make(chan struct{})
 	l.pending = make(map[*Conn]struct{})
-	l.nb.init()
+	if d, ok := l.Listener.(deadliner); ok {
+		l.wake = d
+		_ = d.SetDeadline(time.Time{}) // ours from now on
+		return
+	}
+	l.ready = make(chan accepted)
+	l.stopped = make(chan struct{})
 	l.wg.Add(1)
 	go l.acceptLoop()
 }
 
 // Accept returns the next connection whose header is complete and valid (or
 // that its Verdict exempts from sending one). It returns the inner
-// listener's errors, and net.ErrClosed after Close.
+// listener's errors, and an error wrapping net.ErrClosed after Close.
 func (l *Listener) Accept() (net.Conn, error) {
 	l.once.Do(l.start)
 	if l.cfgErr != nil {
 		return nil, l.cfgErr
 	}
+	if l.wake == nil {
+		return l.acceptBackground()
+	}
+	for {
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			return nil, l.errClosed()
+		}
+		if len(l.queue) > 0 {
+			c := l.queue[0]
+			l.queue[0] = nil
+			l.queue = l.queue[1:]
+			l.syncDeadline(false)
+			l.mu.Unlock()
+			return c, nil
+		}
+		l.waiters++
+		l.mu.Unlock()
+
+		raw, err := l.Listener.Accept()
+
+		l.mu.Lock()
+		l.waiters--
+		timeout := err != nil && isTimeout(err)
+		if timeout || l.kicked {
+			l.syncDeadline(timeout)
+		}
+		closed := l.closed
+		l.mu.Unlock()
+		switch {
+		case closed:
+			if raw != nil {
+				_ = raw.Close()
+			}
+			return nil, l.errClosed()
+		case timeout:
+			continue // woken: a slow connection is ready, or a stray deadline
+		case err != nil:
+			return nil, err
+		}
+		if c := l.handle(raw); c != nil {
+			return c, nil
+		}
+	}
+}
+
+// syncDeadline restores the invariant on kicked; l.mu is held. With force,
+// the deadline is written even when kicked says it is right already, which
+// clears a deadline set by someone else.
+func (l *Listener) syncDeadline(force bool) {
+	want := len(l.queue) > 0 && l.waiters > 0
+	if want == l.kicked && !force {
+		return
+	}
+	var t time.Time
+	if want {
+		t = longAgo
+	}
+	if l.wake.SetDeadline(t) == nil {
+		l.kicked = want
+	}
+}
+
+func (l *Listener) errClosed() error {
+	return &net.OpError{Op: "accept", Net: l.Listener.Addr().Network(), Addr: l.Listener.Addr(), Err: net.ErrClosed}
+}
+
+func (l *Listener) acceptBackground() (net.Conn, error) {
 	select {
 	case a := <-l.ready:
 		if a.err != nil {
@@ -207,14 +334,16 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		return a.c, nil
 	case <-l.stopped:
-		return nil, &net.OpError{Op: "accept", Net: l.Listener.Addr().Network(), Addr: l.Listener.Addr(), Err: net.ErrClosed}
+		return nil, l.errClosed()
 	case <-l.done:
-		return nil, &net.OpError{Op: "accept", Net: l.Listener.Addr().Network(), Addr: l.Listener.Addr(), Err: net.ErrClosed}
+		return nil, l.errClosed()
 	}
 }
 
-// Close closes the inner listener and the connections whose header is still
-// being read, then waits for the listener's goroutines to end.
+// Close closes the inner listener, the connections whose header is still
+// being read and those ready but not yet returned by Accept, then waits for
+// the listener's goroutines to end. Blocked Accept calls return an error
+// wrapping net.ErrClosed.
 func (l *Listener) Close() error {
 	l.once.Do(l.start)
 	if l.cfgErr != nil {
@@ -223,7 +352,6 @@ func (l *Listener) Close() error {
 		}
 		return l.cfgErr
 	}
-	err := l.Listener.Close()
 	l.mu.Lock()
 	if !l.closed {
 		l.closed = true
@@ -231,8 +359,13 @@ func (l *Listener) Close() error {
 		for c := range l.pending {
 			_ = c.raw.Close()
 		}
+		for _, c := range l.queue {
+			_ = c.raw.Close()
+		}
+		l.queue = nil
 	}
 	l.mu.Unlock()
+	err := l.Listener.Close()
 	l.wg.Wait()
 	return err
 }
@@ -240,6 +373,7 @@ func (l *Listener) Close() error {
 // Addr returns the inner listener's address.
 func (l *Listener) Addr() net.Addr { return l.Listener.Addr() }
 
+// acceptLoop is the background mode's accept goroutine.
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
 	defer close(l.stopped)
@@ -263,7 +397,9 @@ func (l *Listener) acceptLoop() {
 			}
 			continue
 		}
-		l.handle(raw)
+		if c := l.handle(raw); c != nil {
+			l.deliver(c)
+		}
 	}
 }
 
@@ -275,38 +411,48 @@ func peerOf(a net.Addr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// handle runs in the accept goroutine and never blocks on the peer.
-func (l *Listener) handle(raw net.Conn) {
-	c := &Conn{raw: raw, accepted: time.Now()}
+// handle runs the policy on a freshly accepted connection and reads what
+// the socket already holds, never waiting on the peer. It returns the
+// connection when it is ready to be handed out; nil means it was closed or
+// is left to a slow goroutine.
+func (l *Listener) handle(raw net.Conn) *Conn {
+	c := &Conn{raw: raw}
 	c.peer = peerOf(raw.RemoteAddr())
 	c.verdict = l.policy(c.peer)
 	switch c.verdict {
 	case Reject:
 		l.logf(slog.LevelDebug, "proxyproto: peer rejected by policy", c, nil)
 		_ = raw.Close()
-		return
+		return nil
 	case Skip:
-		l.deliver(c)
-		return
+		c.setAddrs()
+		return c
 	}
 	c.buf = c.small[:0]
-	if n := l.nb.read(raw, c.small[:]); n > 0 {
+	r := nbPool.Get().(*nonblockReader)
+	n := r.read(raw, c.small[:])
+	nbPool.Put(r)
+	if n > 0 {
 		c.buf = c.small[:n]
 		if done, err := l.step(c); done {
-			l.finish(c, err)
-			return
+			if l.check(c, err) {
+				return c
+			}
+			return nil
 		}
 	}
+	c.accepted = time.Now()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		_ = raw.Close()
-		return
+		return nil
 	}
 	l.pending[c] = struct{}{}
 	l.wg.Add(1)
 	l.mu.Unlock()
 	go l.slow(c)
+	return nil
 }
 
 // step decodes what c has read so far; done is false when more bytes are
@@ -334,7 +480,8 @@ func (l *Listener) step(c *Conn) (done bool, err error) {
 	return false, nil
 }
 
-// slow finishes reading c's header under the header deadline.
+// slow finishes reading c's header under the header deadline, then hands
+// c to Accept.
 func (l *Listener) slow(c *Conn) {
 	defer l.wg.Done()
 	err := c.raw.SetReadDeadline(c.accepted.Add(l.timeout))
@@ -368,7 +515,9 @@ func (l *Listener) slow(c *Conn) {
 	l.mu.Lock()
 	delete(l.pending, c)
 	l.mu.Unlock()
-	l.finish(c, err)
+	if l.check(c, err) {
+		l.deliver(c)
+	}
 }
 
 func isTimeout(err error) bool {
@@ -376,7 +525,10 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func (l *Listener) finish(c *Conn, err error) {
+// check runs Validate on a connection whose header has been read and sets
+// its addresses. It reports whether c may be handed out; if not, c is
+// logged and closed.
+func (l *Listener) check(c *Conn, err error) bool {
 	if err == nil && c.hasHdr && l.Validate != nil {
 		if verr := l.Validate(c.peer, c.hdr); verr != nil {
 			err = &Error{Kind: ErrRejected, Detail: "Validate refused the header", Err: verr}
@@ -385,18 +537,33 @@ func (l *Listener) finish(c *Conn, err error) {
 	if err != nil {
 		l.logf(slog.LevelWarn, "proxyproto: connection refused", c, err)
 		_ = c.raw.Close()
-		return
+		return false
 	}
-	l.deliver(c)
+	c.setAddrs()
+	return true
 }
 
+// deliver hands a ready connection to Accept from another goroutine: in
+// direct mode it queues c and wakes a blocked Accept, in background mode it
+// waits for an Accept call.
 func (l *Listener) deliver(c *Conn) {
-	c.setAddrs()
-	select {
-	case l.ready <- accepted{c: c}:
-	case <-l.done:
-		_ = c.raw.Close()
+	if l.wake == nil {
+		select {
+		case l.ready <- accepted{c: c}:
+		case <-l.done:
+			_ = c.raw.Close()
+		}
+		return
 	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		_ = c.raw.Close()
+		return
+	}
+	l.queue = append(l.queue, c)
+	l.syncDeadline(false)
+	l.mu.Unlock()
 }
 
 func (l *Listener) logf(level slog.Level, msg string, c *Conn, err error) {
@@ -433,7 +600,7 @@ type Conn struct {
 
 var _ net.Conn = (*Conn)(nil)
 
-// setAddrs computes RemoteAddr and LocalAddr once, before the handoff.
+// setAddrs computes RemoteAddr and LocalAddr once, before c is handed out.
 func (c *Conn) setAddrs() {
 	c.raddr, c.laddr = c.raw.RemoteAddr(), c.raw.LocalAddr()
 	if !c.hasHdr || !c.hdr.IsProxy() {

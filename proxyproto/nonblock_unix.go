@@ -7,9 +7,9 @@ import (
 	"syscall"
 )
 
-// nonblockReader reads what a socket already holds without waiting. It is
-// used by the accept goroutine only: fn is bound once so that a read
-// allocates nothing beyond the runtime's RawConn.
+// nonblockReader reads what a socket already holds without waiting. One
+// goroutine uses it at a time (they come from nbPool): fn is bound once so
+// that a read allocates nothing beyond the runtime's RawConn.
 type nonblockReader struct {
 	p  []byte
 	n  int
