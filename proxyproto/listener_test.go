@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -422,4 +423,260 @@ func TestListenerInnerClosed(t *testing.T) {
 		}
 		ch = acceptAsync(l)
 	}
+}
+
+// noDeadline hides the inner listener's SetDeadline, which makes the
+// Listener use its background accept goroutine.
+type noDeadline struct{ net.Listener }
+
+// innerKinds runs f with a *net.TCPListener and with a listener that lacks
+// SetDeadline.
+func innerKinds(t *testing.T, f func(t *testing.T, hide bool)) {
+	for _, hide := range []bool{false, true} {
+		name := "tcp"
+		if hide {
+			name = "no-setdeadline"
+		}
+		t.Run(name, func(t *testing.T) { f(t, hide) })
+	}
+}
+
+// newListenerKind is newListener with the inner listener optionally
+// stripped of SetDeadline.
+func newListenerKind(t *testing.T, l *proxyproto.Listener, hide bool) *proxyproto.Listener {
+	t.Helper()
+	newListener(t, l)
+	if hide {
+		l.Listener = noDeadline{l.Listener}
+	}
+	return l
+}
+
+// TestListenerWakeUp: Accept is blocked and no other connection arrives;
+// a peer whose header comes in two parts is still returned as soon as the
+// header is complete.
+func TestListenerWakeUp(t *testing.T) {
+	innerKinds(t, func(t *testing.T, hide bool) {
+		base := runtime.NumGoroutine()
+		l := newListenerKind(t, &proxyproto.Listener{HeaderTimeout: 10 * time.Second}, hide)
+		ch := acceptAsync(l)
+		hdr := v2Header(t, "192.0.2.1:7")
+		c := dial(t, l)
+		c.Write(hdr[:5])
+		time.Sleep(100 * time.Millisecond) // Accept is back in the inner Accept
+		select {
+		case r := <-ch:
+			t.Fatalf("Accept returned %v, %v before the header was complete", r.c, r.err)
+		default:
+		}
+		start := time.Now()
+		c.Write(append(hdr[5:], "hi"...))
+		s := waitAccept(t, ch, 2*time.Second)
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("slow peer delivered %v after its header completed", d)
+		}
+		if got := s.RemoteAddr().String(); got != "192.0.2.1:7" {
+			t.Errorf("RemoteAddr() = %s", got)
+		}
+		got := make([]byte, 2)
+		s.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.ReadFull(s, got); err != nil || string(got) != "hi" {
+			t.Errorf("read %q, %v; want hi", got, err)
+		}
+		// The wake-up leaves no deadline behind: Accept keeps blocking
+		// until the next connection, then returns it.
+		ch = acceptAsync(l)
+		time.Sleep(100 * time.Millisecond)
+		select {
+		case r := <-ch:
+			t.Fatalf("Accept returned %v, %v with no connection", r.c, r.err)
+		default:
+		}
+		c2 := dial(t, l)
+		c2.Write(v2Header(t, "192.0.2.1:8"))
+		if s := waitAccept(t, ch, 2*time.Second); s.RemoteAddr().String() != "192.0.2.1:8" {
+			t.Errorf("RemoteAddr() = %s", s.RemoteAddr())
+		}
+		s.Close()
+		c.Close()
+		c2.Close()
+		l.Close()
+		checkGoroutines(t, base)
+	})
+}
+
+// TestListenerConcurrentAccept: several goroutines call Accept while peers
+// send headers whole or in pieces; every good peer is returned exactly once
+// with its own address and bytes, and the rejected ones never surface.
+func TestListenerConcurrentAccept(t *testing.T) {
+	innerKinds(t, func(t *testing.T, hide bool) {
+		base := runtime.NumGoroutine()
+		l := newListenerKind(t, &proxyproto.Listener{HeaderTimeout: 5 * time.Second,
+			Validate: func(_ netip.AddrPort, h proxyproto.Header) error {
+				if h.Source.Port() >= 1000 {
+					return errors.New("refused")
+				}
+				return nil
+			}}, hide)
+		const accepters, peers, refused = 4, 40, 5
+		got := make(chan string, peers)
+		var wg sync.WaitGroup
+		for range accepters {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					s, err := l.Accept()
+					if err != nil {
+						if !errors.Is(err, net.ErrClosed) {
+							t.Errorf("Accept: %v", err)
+						}
+						return
+					}
+					buf := make([]byte, 8)
+					s.SetReadDeadline(time.Now().Add(5 * time.Second))
+					if _, err := io.ReadFull(s, buf); err != nil {
+						t.Errorf("read: %v", err)
+					}
+					got <- s.RemoteAddr().String() + " " + string(buf)
+					s.Close()
+				}
+			}()
+		}
+		msgs := make([][]byte, peers+refused)
+		for i := range msgs {
+			port := i
+			if i >= peers {
+				port = 1000 + i
+			}
+			msgs[i] = append(v2Header(t, netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(port)).String()),
+				fmt.Sprintf("peer%04d", port)...)
+		}
+		var peersWG sync.WaitGroup
+		for i, msg := range msgs {
+			peersWG.Add(1)
+			go func() {
+				defer peersWG.Done()
+				c, err := net.DialTimeout("tcp", l.Addr().String(), 5*time.Second)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				if i%2 == 1 { // in pieces: the header completes in a slow goroutine
+					for _, part := range [][]byte{msg[:3], msg[3:17], msg[17:]} {
+						c.Write(part)
+						time.Sleep(time.Duration(10+i) * time.Millisecond)
+					}
+				} else {
+					c.Write(msg)
+				}
+				io.Copy(io.Discard, c) // until the listener's side closes
+			}()
+		}
+		seen := map[string]bool{}
+		timeout := time.After(10 * time.Second)
+		for len(seen) < peers {
+			select {
+			case s := <-got:
+				if seen[s] {
+					t.Errorf("returned twice: %s", s)
+				}
+				seen[s] = true
+			case <-timeout:
+				t.Fatalf("accepted %d of %d peers", len(seen), peers)
+			}
+		}
+		for i := range peers {
+			if want := fmt.Sprintf("192.0.2.1:%d peer%04d", i, i); !seen[want] {
+				t.Errorf("missing %q", want)
+			}
+		}
+		peersWG.Wait()
+		l.Close()
+		wg.Wait()
+		select {
+		case s := <-got:
+			t.Errorf("refused peer returned: %s", s)
+		default:
+		}
+		checkGoroutines(t, base)
+	})
+}
+
+// TestListenerCloseWakesAccept: Close makes a blocked Accept, and every
+// later one, return an error wrapping net.ErrClosed; the connections still
+// being read and those ready but never accepted are closed, and no
+// goroutine is left.
+func TestListenerCloseWakesAccept(t *testing.T) {
+	innerKinds(t, func(t *testing.T, hide bool) {
+		base := runtime.NumGoroutine()
+		l := newListenerKind(t, &proxyproto.Listener{HeaderTimeout: 10 * time.Second}, hide)
+		ch := acceptAsync(l)
+		hdr := v2Header(t, "192.0.2.1:9")
+		partial := dial(t, l)
+		partial.Write(hdr[:10]) // still being read at Close
+		time.Sleep(100 * time.Millisecond)
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		select {
+		case r := <-ch:
+			if r.err == nil || !errors.Is(r.err, net.ErrClosed) {
+				t.Errorf("blocked Accept after Close: %v, %v", r.c, r.err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("Close did not wake a blocked Accept")
+		}
+		if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Accept after Close: %v", err)
+		}
+		partial.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := partial.Read(make([]byte, 1)); err == nil || isTimeoutErr(err) {
+			t.Errorf("pending peer read after Close: %v; want closed", err)
+		}
+		checkGoroutines(t, base)
+	})
+}
+
+// TestListenerCloseQueued: a slow connection that finished while nobody
+// called Accept is closed by Close.
+func TestListenerCloseQueued(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l := newListener(t, &proxyproto.Listener{HeaderTimeout: 10 * time.Second})
+	hdr := v2Header(t, "192.0.2.1:9")
+	first := dial(t, l)
+	first.Write(hdr[:10])
+	ch := acceptAsync(l)
+	second := dial(t, l)
+	second.Write(hdr)
+	waitAccept(t, ch, 2*time.Second).Close() // first is left to a slow goroutine
+	first.Write(hdr[10:])
+	time.Sleep(100 * time.Millisecond) // first is ready, nobody accepts it
+	l.Close()
+	first.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := first.Read(make([]byte, 1)); err == nil || isTimeoutErr(err) {
+		t.Errorf("queued peer read after Close: %v; want closed", err)
+	}
+	checkGoroutines(t, base)
+}
+
+// TestListenerStrayDeadline: a deadline left on the inner listener does not
+// turn into Accept errors or a busy loop; the Listener clears it.
+func TestListenerStrayDeadline(t *testing.T) {
+	l := newListener(t, &proxyproto.Listener{})
+	tl := l.Listener.(*net.TCPListener)
+	tl.SetDeadline(time.Now().Add(-time.Second))
+	ch := acceptAsync(l)
+	time.Sleep(50 * time.Millisecond)
+	tl.SetDeadline(time.Now().Add(-time.Second)) // set again while Accept waits
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case r := <-ch:
+		t.Fatalf("Accept returned %v, %v", r.c, r.err)
+	default:
+	}
+	c := dial(t, l)
+	c.Write(v2Header(t, "192.0.2.1:1"))
+	waitAccept(t, ch, 2*time.Second)
 }
