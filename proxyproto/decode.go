@@ -41,67 +41,77 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //
 // Decode allocates nothing for IP headers and on success.
 func Decode(b []byte) (h Header, n int, err error) {
-	n, p := decode(&h, b)
-	if p.code != pOK {
+	var p problem
+	if n = decodeTo(&h, b, &p); n == 0 {
 		return Header{}, 0, p.err()
 	}
 	return h, n, nil
 }
 
-// decode fills h, which must be zero, from b.
+// decode fills h, which must be zero, from b. The problem's code is pOK on
+// success.
 func decode(h *Header, b []byte) (int, problem) {
+	var p problem
+	n := decodeTo(h, b, &p)
+	return n, p
+}
+
+// decodeTo fills h, which must be zero, from b and returns the header's
+// length, or 0 after describing the failure in *p. The problem travels
+// through a pointer so that the success path neither builds nor copies it.
+func decodeTo(h *Header, b []byte, p *problem) int {
 	if len(b) == 0 {
-		return 0, short(0, minLen)
+		return p.short(0, minLen)
 	}
 	switch b[0] {
 	case '\r':
-		return decodeV2(h, b)
+		return decodeV2(h, b, p)
 	case 'P':
-		return decodeV1(h, b)
+		return decodeV1(h, b, p)
 	}
-	return 0, bad(pNotProxy, 0, "no PROXY signature")
+	return p.bad(pNotProxy, 0, "no PROXY signature")
 }
 
-func decodeV2(h *Header, b []byte) (int, problem) {
+func decodeV2(h *Header, b []byte, p *problem) int {
 	if len(b) >= 16 {
 		// Fast path: the signature as two loads.
 		if binary.LittleEndian.Uint64(b) != sigV2Lo || binary.LittleEndian.Uint32(b[8:]) != sigV2Hi {
-			return 0, bad(pNotProxy, 0, "no PROXY signature")
+			return p.bad(pNotProxy, 0, "no PROXY signature")
 		}
 	} else if m := min(len(b), len(sigV2)); string(b[:m]) != sigV2[:m] {
-		return 0, bad(pNotProxy, 0, "no PROXY signature")
+		return p.bad(pNotProxy, 0, "no PROXY signature")
 	}
 	if len(b) > 12 {
 		if b[12]>>4 != 2 {
-			return 0, bad(pInvalidV2, 12, "version is not 2")
+			return p.bad(pInvalidV2, 12, "version is not 2")
 		}
 		if b[12]&0xf > 1 {
-			return 0, bad(pInvalidV2, 12, "command is neither LOCAL nor PROXY")
+			return p.bad(pInvalidV2, 12, "command is neither LOCAL nor PROXY")
 		}
 	}
 	if len(b) > 13 && !Transport(b[13]).Valid() {
-		return 0, bad(pInvalidV2, 13, "undefined address family or transport protocol")
+		return p.bad(pInvalidV2, 13, "undefined address family or transport protocol")
 	}
 	if len(b) < 16 {
-		return 0, short(len(b), 16-len(b))
+		return p.short(len(b), 16-len(b))
 	}
 	cmd := Command(b[12] & 0xf)
 	fam := Transport(b[13])
 	alen, _ := fam.addrLen()
 	l := int(b[14])<<8 | int(b[15])
 	if cmd == Proxy && l < alen {
-		return 0, bad(pInvalidV2, 14, "length shorter than the address block")
+		return p.bad(pInvalidV2, 14, "length shorter than the address block")
 	}
 	total := 16 + l
 	if len(b) < total {
-		return 0, short(len(b), total-len(b))
+		return p.short(len(b), total-len(b))
 	}
 	if cmd == Local {
 		// Section 2.2: "the receiver must [...] use the real connection
 		// endpoints and discard the protocol block including the family",
 		// skipping exactly len bytes; HAProxy does not parse TLVs here.
 		h.Version, h.Command = 2, Local
-		return total, problem{}
+		return total
 	}
 	h.Version, h.Command, h.Transport = 2, Proxy, fam
 	a := b[16:total]
@@ -117,19 +127,20 @@ func decodeV2(h *Header, b []byte) (int, problem) {
 		h.DestinationPath = unixPath(a[108:216])
 	}
 	if t := a[alen:]; len(t) > 0 {
-		crcAt, p := checkTLVs(t, 16+alen)
-		if p.code != pOK {
-			return 0, p
+		crcAt, ok := checkTLVs(t, 16+alen, p)
+		if !ok {
+			return 0
 		}
 		if crcAt >= 0 {
 			at := 16 + alen + crcAt
 			if !crcOK(b[:total], at) {
-				return 0, badTLV(pBadCRC, at-3, TypeCRC32C, "checksum does not match the header")
+				p.badTLV(pBadCRC, at-3, TypeCRC32C, "checksum does not match the header")
+				return 0
 			}
 		}
 		h.TLVs = TLVs(t[:len(t):len(t)])
 	}
-	return total, problem{}
+	return total
 }
 
 // crcOK reports whether the CRC32C stored at hdr[at:at+4] matches the CRC32C
@@ -152,13 +163,13 @@ func unixPath(p []byte) string {
 	return string(p)
 }
 
-func decodeV1(h *Header, b []byte) (int, problem) {
+func decodeV1(h *Header, b []byte, p *problem) int {
 	m := min(len(b), len(sigV1))
 	if string(b[:m]) != sigV1[:m] {
 		if m == len(sigV1) && string(b[:5]) == "PROXY" {
-			return 0, bad(pInvalidV1, 5, "PROXY not followed by exactly one space")
+			return p.bad(pInvalidV1, 5, "PROXY not followed by exactly one space")
 		}
-		return 0, bad(pNotProxy, 0, "no PROXY signature")
+		return p.bad(pNotProxy, 0, "no PROXY signature")
 	}
 	lim := min(len(b), MaxV1Len)
 	cr := bytes.IndexByte(b[:lim], '\r')
@@ -167,15 +178,15 @@ func decodeV1(h *Header, b []byte) (int, problem) {
 		end = lim
 	}
 	if bytes.IndexByte(b[:end], '\n') >= 0 {
-		return 0, bad(pInvalidV1, bytes.IndexByte(b[:end], '\n'), "line ends with a bare LF")
+		return p.bad(pInvalidV1, bytes.IndexByte(b[:end], '\n'), "line ends with a bare LF")
 	}
 	switch {
 	case cr < 0 && lim == MaxV1Len, cr == MaxV1Len-1:
-		return 0, bad(pTooLong, MaxV1Len, "no CRLF in the first 107 bytes")
+		return p.bad(pTooLong, MaxV1Len, "no CRLF in the first 107 bytes")
 	case cr < 0 || cr+1 == len(b):
-		return 0, short(len(b), max(1, minLen-len(b)))
+		return p.short(len(b), max(1, minLen-len(b)))
 	case b[cr+1] != '\n':
-		return 0, bad(pInvalidV1, cr, "CR not followed by LF")
+		return p.bad(pInvalidV1, cr, "CR not followed by LF")
 	}
 	n := cr + 2
 	line := b[:cr]
@@ -187,44 +198,44 @@ func decodeV1(h *Header, b []byte) (int, problem) {
 		// anything presented before the CRLF is found" and use the real
 		// connection endpoints.
 		h.Version, h.Command = 1, Local
-		return n, problem{}
+		return n
 	case len(rest) >= 5 && string(rest[:5]) == "TCP4 ":
 		h.Transport = TCP4
 	case len(rest) >= 5 && string(rest[:5]) == "TCP6 ":
 		h.Transport = TCP6
 	default:
-		return 0, bad(pInvalidV1, i, "protocol is not TCP4, TCP6 or UNKNOWN")
+		return p.bad(pInvalidV1, i, "protocol is not TCP4, TCP6 or UNKNOWN")
 	}
 	i += 5
 	var src, dst netip.Addr
 	var ok bool
 	if h.Transport == TCP4 {
 		if src, i, ok = parseV4(line, i); !ok || i >= len(line) || line[i] != ' ' {
-			return 0, bad(pInvalidV1, i, "bad IPv4 source address")
+			return p.bad(pInvalidV1, i, "bad IPv4 source address")
 		}
 		if dst, i, ok = parseV4(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
-			return 0, bad(pInvalidV1, i, "bad IPv4 destination address")
+			return p.bad(pInvalidV1, i, "bad IPv4 destination address")
 		}
 	} else {
 		if src, i, ok = parseV6(line, i); !ok || i >= len(line) || line[i] != ' ' {
-			return 0, bad(pInvalidV1, i, "bad IPv6 source address")
+			return p.bad(pInvalidV1, i, "bad IPv6 source address")
 		}
 		if dst, i, ok = parseV6(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
-			return 0, bad(pInvalidV1, i, "bad IPv6 destination address")
+			return p.bad(pInvalidV1, i, "bad IPv6 destination address")
 		}
 	}
 	var sp, dp uint16
 	if sp, i, ok = parsePort(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
-		return 0, bad(pInvalidV1, i, "bad source port")
+		return p.bad(pInvalidV1, i, "bad source port")
 	}
 	if dp, i, ok = parsePort(line, i+1); !ok || i != len(line) {
-		return 0, bad(pInvalidV1, i, "bad destination port")
+		return p.bad(pInvalidV1, i, "bad destination port")
 	}
 	h.Version = 1
 	h.Command = Proxy
 	h.Source = netip.AddrPortFrom(src, sp)
 	h.Destination = netip.AddrPortFrom(dst, dp)
-	return n, problem{}
+	return n
 }
 
 // parseDec reads a decimal number of at most 5 digits without a leading

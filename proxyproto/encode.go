@@ -107,8 +107,9 @@ func (h Header) AppendBinary(b []byte) ([]byte, error) {
 		}
 	}
 	if len(h.TLVs) > 0 {
-		crcAt, p := checkTLVs(h.TLVs, 0)
-		if p.code != pOK {
+		var p problem
+		crcAt, ok := checkTLVs(h.TLVs, 0, &p)
+		if !ok {
 			return b[:start], errEncTLV
 		}
 		b = append(b, h.TLVs...)

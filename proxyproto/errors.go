@@ -164,17 +164,22 @@ func (p problem) err() *Error {
 	return &Error{Kind: kindOf(p.code), Offset: int(p.off), Need: int(p.need), Detail: p.detail, TLV: p.tlv, InTLV: p.inTLV}
 }
 
-func bad(code uint8, off int, detail string) problem {
-	return problem{code: code, off: int32(off), detail: detail}
+// bad, badTLV and short describe a failure in *p and return 0, the length
+// the decoders return on failure.
+func (p *problem) bad(code uint8, off int, detail string) int {
+	*p = problem{code: code, off: int32(off), detail: detail}
+	return 0
 }
 
-func badTLV(code uint8, off int, t TLVType, detail string) problem {
-	return problem{code: code, off: int32(off), detail: detail, tlv: t, inTLV: true}
+func (p *problem) badTLV(code uint8, off int, t TLVType, detail string) bool {
+	*p = problem{code: code, off: int32(off), detail: detail, tlv: t, inTLV: true}
+	return false
 }
 
-func short(off, need int) problem {
+func (p *problem) short(off, need int) int {
 	if need < 1 {
 		need = 1
 	}
-	return problem{code: pShort, off: int32(off), need: int32(need), detail: "incomplete header"}
+	*p = problem{code: pShort, off: int32(off), need: int32(need), detail: "incomplete header"}
+	return 0
 }

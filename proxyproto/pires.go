@@ -116,7 +116,8 @@ func FromPires(p *pires.Header) (Header, error) {
 		}
 	}
 	if len(raw) > 0 {
-		if _, p := checkTLVs(raw, 0); p.code != pOK {
+		var p problem
+		if _, ok := checkTLVs(raw, 0, &p); !ok {
 			return Header{}, p.err()
 		}
 		h.TLVs = raw

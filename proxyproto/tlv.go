@@ -283,50 +283,51 @@ func (s SSL) SigScheme() ([]byte, bool) { return s.Sub.Get(SubtypeSSLSigScheme) 
 func (s SSL) ClientCert() ([]byte, bool) { return s.Sub.Get(SubtypeSSLClientCert) }
 
 // checkTLVs validates the TLV area t, which starts at offset base of the
-// header. It returns the offset of the CRC32C value within t (-1 if none).
-func checkTLVs(t []byte, base int) (crcAt int, p problem) {
+// header. It returns the offset of the CRC32C value within t (-1 if none),
+// or ok false after describing the failure in *p.
+func checkTLVs(t []byte, base int, p *problem) (crcAt int, ok bool) {
 	crcAt = -1
 	i := 0
 	for i < len(t) {
 		if len(t)-i < 3 {
-			return -1, badTLV(pTLV, base+i, TLVType(t[i]), "truncated TLV header")
+			return -1, p.badTLV(pTLV, base+i, TLVType(t[i]), "truncated TLV header")
 		}
 		typ := TLVType(t[i])
 		n := int(t[i+1])<<8 | int(t[i+2])
 		v := i + 3
 		if n > len(t)-v {
-			return -1, badTLV(pTLV, base+i, typ, "TLV length past the end of the header")
+			return -1, p.badTLV(pTLV, base+i, typ, "TLV length past the end of the header")
 		}
 		switch typ {
 		case TypeCRC32C:
 			if n != 4 {
-				return -1, badTLV(pTLV, base+i, typ, "CRC32C value is not 4 bytes")
+				return -1, p.badTLV(pTLV, base+i, typ, "CRC32C value is not 4 bytes")
 			}
 			if crcAt >= 0 {
-				return -1, badTLV(pTLV, base+i, typ, "second CRC32C TLV")
+				return -1, p.badTLV(pTLV, base+i, typ, "second CRC32C TLV")
 			}
 			crcAt = v
 		case TypeUniqueID:
 			if n > MaxUniqueIDLen {
-				return -1, badTLV(pTLV, base+i, typ, "UNIQUE_ID longer than 128 bytes")
+				return -1, p.badTLV(pTLV, base+i, typ, "UNIQUE_ID longer than 128 bytes")
 			}
 		case TypeSSL:
 			if n < 5 {
-				return -1, badTLV(pTLV, base+i, typ, "SSL value shorter than 5 bytes")
+				return -1, p.badTLV(pTLV, base+i, typ, "SSL value shorter than 5 bytes")
 			}
 			sub := t[v+5 : v+n]
 			for j := 0; j < len(sub); {
 				if len(sub)-j < 3 {
-					return -1, badTLV(pTLV, base+v+5+j, TLVType(sub[j]), "truncated SSL sub-TLV header")
+					return -1, p.badTLV(pTLV, base+v+5+j, TLVType(sub[j]), "truncated SSL sub-TLV header")
 				}
 				m := int(sub[j+1])<<8 | int(sub[j+2])
 				if m > len(sub)-j-3 {
-					return -1, badTLV(pTLV, base+v+5+j, TLVType(sub[j]), "SSL sub-TLV length past the end of the SSL TLV")
+					return -1, p.badTLV(pTLV, base+v+5+j, TLVType(sub[j]), "SSL sub-TLV length past the end of the SSL TLV")
 				}
 				j += 3 + m
 			}
 		}
 		i = v + n
 	}
-	return crcAt, problem{}
+	return crcAt, true
 }
