@@ -73,12 +73,56 @@ func decodeTo(h *Header, b []byte, p *problem) int {
 }
 
 func decodeV2(h *Header, b []byte, p *problem) int {
-	if len(b) >= 16 {
-		// Fast path: the signature as two loads.
-		if binary.LittleEndian.Uint64(b) != sigV2Lo || binary.LittleEndian.Uint32(b[8:]) != sigV2Hi {
-			return p.bad(pNotProxy, 0, "no PROXY signature")
+	// Fast path: the signature as two loads, version 2 with command LOCAL
+	// or PROXY, and a defined family; badV2 says which check failed.
+	if len(b) < 16 || binary.LittleEndian.Uint64(b) != sigV2Lo || binary.LittleEndian.Uint32(b[8:]) != sigV2Hi ||
+		b[12]&^1 != 0x20 || addrLen1[b[13]] == 0 {
+		return badV2(b, p)
+	}
+	fam := Transport(b[13])
+	alen := int(addrLen1[fam]) - 1
+	l := int(b[14])<<8 | int(b[15])
+	total := 16 + l
+	if b[12] == 0x20 {
+		if len(b) < total {
+			return p.short(len(b), total-len(b))
 		}
-	} else if m := min(len(b), len(sigV2)); string(b[:m]) != sigV2[:m] {
+		// Section 2.2: "the receiver must [...] use the real connection
+		// endpoints and discard the protocol block including the family",
+		// skipping exactly len bytes; HAProxy does not parse TLVs here.
+		h.Version, h.Command = 2, Local
+		return total
+	}
+	if l < alen {
+		return p.bad(pInvalidV2, 14, "length shorter than the address block")
+	}
+	if len(b) < total {
+		return p.short(len(b), total-len(b))
+	}
+	h.Version, h.Command, h.Transport = 2, Proxy, fam
+	switch fam {
+	case TCP4, UDP4:
+		a := (*[12]byte)(b[16:28])
+		h.Source = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[0:4])), uint16(a[8])<<8|uint16(a[9]))
+		h.Destination = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), uint16(a[10])<<8|uint16(a[11]))
+	case TCP6, UDP6:
+		a := (*[36]byte)(b[16:52])
+		h.Source = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])), uint16(a[32])<<8|uint16(a[33]))
+		h.Destination = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])), uint16(a[34])<<8|uint16(a[35]))
+	case UnixStream, UnixDatagram:
+		h.SourcePath = unixPath(b[16:124])
+		h.DestinationPath = unixPath(b[124:232])
+	}
+	if total > 16+alen && !decodeTLVs(h, b[:total], 16+alen, p) {
+		return 0
+	}
+	return total
+}
+
+// badV2 describes why the first 16 bytes of b, or the prefix of them that
+// b holds, are not the start of a valid v2 header, and returns 0.
+func badV2(b []byte, p *problem) int {
+	if m := min(len(b), len(sigV2)); string(b[:m]) != sigV2[:m] {
 		return p.bad(pNotProxy, 0, "no PROXY signature")
 	}
 	if len(b) > 12 {
@@ -92,55 +136,25 @@ func decodeV2(h *Header, b []byte, p *problem) int {
 	if len(b) > 13 && !Transport(b[13]).Valid() {
 		return p.bad(pInvalidV2, 13, "undefined address family or transport protocol")
 	}
-	if len(b) < 16 {
-		return p.short(len(b), 16-len(b))
+	return p.short(len(b), 16-len(b))
+}
+
+// decodeTLVs checks the TLVs in hdr[at:], verifies the CRC32C if there is
+// one and sets h.TLVs; ok false means failure, described in *p.
+func decodeTLVs(h *Header, hdr []byte, at int, p *problem) bool {
+	t := hdr[at:]
+	crcAt, ok := checkTLVs(t, at, p)
+	if !ok {
+		return false
 	}
-	cmd := Command(b[12] & 0xf)
-	fam := Transport(b[13])
-	alen, _ := fam.addrLen()
-	l := int(b[14])<<8 | int(b[15])
-	if cmd == Proxy && l < alen {
-		return p.bad(pInvalidV2, 14, "length shorter than the address block")
-	}
-	total := 16 + l
-	if len(b) < total {
-		return p.short(len(b), total-len(b))
-	}
-	if cmd == Local {
-		// Section 2.2: "the receiver must [...] use the real connection
-		// endpoints and discard the protocol block including the family",
-		// skipping exactly len bytes; HAProxy does not parse TLVs here.
-		h.Version, h.Command = 2, Local
-		return total
-	}
-	h.Version, h.Command, h.Transport = 2, Proxy, fam
-	a := b[16:total]
-	switch fam {
-	case TCP4, UDP4:
-		h.Source = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[0:4])), uint16(a[8])<<8|uint16(a[9]))
-		h.Destination = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), uint16(a[10])<<8|uint16(a[11]))
-	case TCP6, UDP6:
-		h.Source = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])), uint16(a[32])<<8|uint16(a[33]))
-		h.Destination = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])), uint16(a[34])<<8|uint16(a[35]))
-	case UnixStream, UnixDatagram:
-		h.SourcePath = unixPath(a[0:108])
-		h.DestinationPath = unixPath(a[108:216])
-	}
-	if t := a[alen:]; len(t) > 0 {
-		crcAt, ok := checkTLVs(t, 16+alen, p)
-		if !ok {
-			return 0
+	if crcAt >= 0 {
+		c := at + crcAt
+		if !crcOK(hdr, c) {
+			return p.badTLV(pBadCRC, c-3, TypeCRC32C, "checksum does not match the header")
 		}
-		if crcAt >= 0 {
-			at := 16 + alen + crcAt
-			if !crcOK(b[:total], at) {
-				p.badTLV(pBadCRC, at-3, TypeCRC32C, "checksum does not match the header")
-				return 0
-			}
-		}
-		h.TLVs = TLVs(t[:len(t):len(t)])
 	}
-	return total
+	h.TLVs = TLVs(t[:len(t):len(t)])
+	return true
 }
 
 // crcOK reports whether the CRC32C stored at hdr[at:at+4] matches the CRC32C

@@ -45,23 +45,21 @@ const (
 	UnixDatagram Transport = 0x32 // AF_UNIX SOCK_DGRAM, 216 address bytes
 )
 
+// addrLen1 maps each Transport to its address block length plus one, and
+// the undefined ones to 0.
+var addrLen1 = [256]uint8{Unspec: 1, TCP4: 13, UDP4: 13, TCP6: 37, UDP6: 37, UnixStream: 217, UnixDatagram: 217}
+
 // addrLen returns the address block length of t and whether t is defined.
 func (t Transport) addrLen() (int, bool) {
-	switch t {
-	case Unspec:
-		return 0, true
-	case TCP4, UDP4:
-		return 12, true
-	case TCP6, UDP6:
-		return 36, true
-	case UnixStream, UnixDatagram:
-		return 216, true
+	n := addrLen1[t]
+	if n == 0 {
+		return 0, false
 	}
-	return 0, false
+	return int(n) - 1, true
 }
 
 // Valid reports whether t is one of the values defined by the spec.
-func (t Transport) Valid() bool { _, ok := t.addrLen(); return ok }
+func (t Transport) Valid() bool { return addrLen1[t] != 0 }
 
 // IsIP reports whether t carries IPv4 or IPv6 addresses and ports.
 func (t Transport) IsIP() bool { return t == TCP4 || t == UDP4 || t == TCP6 || t == UDP6 }
