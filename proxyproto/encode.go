@@ -1,10 +1,12 @@
 package proxyproto
 
 import (
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,7 +30,7 @@ func (h Header) Append(b []byte) ([]byte, error) {
 	case 1:
 		return h.AppendV1(b)
 	case 2:
-		return h.AppendBinary(b)
+		return appendBinary(&h, b)
 	}
 	return b, errEncVersion
 }
@@ -59,6 +61,31 @@ func (h Header) WriteTo(w io.Writer) (int64, error) {
 // IPv4 transports need IPv4 (or IPv4-mapped) addresses; IPv6 transports
 // write IPv4 addresses in their mapped form.
 func (h Header) AppendBinary(b []byte) ([]byte, error) {
+	return appendBinary(&h, b)
+}
+
+// appendBinary is [Header.AppendBinary] without a copy of h.
+func appendBinary(h *Header, b []byte) ([]byte, error) {
+	if (h.Transport == TCP4 || h.Transport == UDP4) && h.Command == Proxy && len(h.TLVs) == 0 {
+		// Fast path: the 28 bytes written in place.
+		s, d := h.Source.Addr(), h.Destination.Addr()
+		if !(s.Is4() || s.Is4In6()) || !(d.Is4() || d.Is4In6()) {
+			return b, errEncAddr
+		}
+		s4, d4 := s.As4(), d.As4()
+		sp, dp := h.Source.Port(), h.Destination.Port()
+		n := len(b)
+		b = slices.Grow(b, 16+12)[:n+16+12]
+		w := (*[16 + 12]byte)(b[n:])
+		binary.LittleEndian.PutUint64(w[0:], sigV2Lo)
+		binary.LittleEndian.PutUint32(w[8:], sigV2Hi)
+		w[12], w[13], w[14], w[15] = 0x21, byte(h.Transport), 0, 12
+		*(*[4]byte)(w[16:]) = s4
+		*(*[4]byte)(w[20:]) = d4
+		binary.BigEndian.PutUint16(w[24:], sp)
+		binary.BigEndian.PutUint16(w[26:], dp)
+		return b, nil
+	}
 	switch h.Command {
 	case Local:
 		return append(b, sigV2+"\x20\x00\x00\x00"...), nil
