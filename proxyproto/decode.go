@@ -178,12 +178,13 @@ func unixPath(p []byte) string {
 }
 
 func decodeV1(h *Header, b []byte, p *problem) int {
-	m := min(len(b), len(sigV1))
-	if string(b[:m]) != sigV1[:m] {
-		if m == len(sigV1) && string(b[:5]) == "PROXY" {
-			return p.bad(pInvalidV1, 5, "PROXY not followed by exactly one space")
+	if len(b) < len(sigV1) || string(b[:len(sigV1)]) != sigV1 {
+		if m := min(len(b), len(sigV1)); string(b[:m]) != sigV1[:m] {
+			if m == len(sigV1) && string(b[:5]) == "PROXY" {
+				return p.bad(pInvalidV1, 5, "PROXY not followed by exactly one space")
+			}
+			return p.bad(pNotProxy, 0, "no PROXY signature")
 		}
-		return p.bad(pNotProxy, 0, "no PROXY signature")
 	}
 	lim := min(len(b), MaxV1Len)
 	cr := bytes.IndexByte(b[:lim], '\r')
@@ -224,12 +225,14 @@ func decodeV1(h *Header, b []byte, p *problem) int {
 	var src, dst netip.Addr
 	var ok bool
 	if h.Transport == TCP4 {
-		if src, i, ok = parseV4(line, i); !ok || i >= len(line) || line[i] != ' ' {
+		var s4, d4 [4]byte
+		if s4, i, ok = parseV4Bytes(line, i); !ok || i >= len(line) || line[i] != ' ' {
 			return p.bad(pInvalidV1, i, "bad IPv4 source address")
 		}
-		if dst, i, ok = parseV4(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
+		if d4, i, ok = parseV4Bytes(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
 			return p.bad(pInvalidV1, i, "bad IPv4 destination address")
 		}
+		src, dst = netip.AddrFrom4(s4), netip.AddrFrom4(d4)
 	} else {
 		if src, i, ok = parseV6(line, i); !ok || i >= len(line) || line[i] != ' ' {
 			return p.bad(pInvalidV1, i, "bad IPv6 source address")
@@ -238,17 +241,17 @@ func decodeV1(h *Header, b []byte, p *problem) int {
 			return p.bad(pInvalidV1, i, "bad IPv6 destination address")
 		}
 	}
-	var sp, dp uint16
-	if sp, i, ok = parsePort(line, i+1); !ok || i >= len(line) || line[i] != ' ' {
+	var sp, dp uint32
+	if sp, i, ok = parseDec(line, i+1); !ok || sp > 0xffff || i >= len(line) || line[i] != ' ' {
 		return p.bad(pInvalidV1, i, "bad source port")
 	}
-	if dp, i, ok = parsePort(line, i+1); !ok || i != len(line) {
+	if dp, i, ok = parseDec(line, i+1); !ok || dp > 0xffff || i != len(line) {
 		return p.bad(pInvalidV1, i, "bad destination port")
 	}
 	h.Version = 1
 	h.Command = Proxy
-	h.Source = netip.AddrPortFrom(src, sp)
-	h.Destination = netip.AddrPortFrom(dst, dp)
+	h.Source = netip.AddrPortFrom(src, uint16(sp))
+	h.Destination = netip.AddrPortFrom(dst, uint16(dp))
 	return n
 }
 
@@ -266,21 +269,8 @@ func parseDec(b []byte, i int) (v uint32, next int, ok bool) {
 	return v, j, true
 }
 
-func parsePort(b []byte, i int) (uint16, int, bool) {
-	v, j, ok := parseDec(b, i)
-	if !ok || v > 0xffff {
-		return 0, j, false
-	}
-	return uint16(v), j, true
-}
-
-// parseV4 reads a dotted-quad IPv4 address at b[i]: exactly 4 decimal
+// parseV4Bytes reads a dotted-quad IPv4 address at b[i]: exactly 4 decimal
 // numbers in [0,255] without leading zeros.
-func parseV4(b []byte, i int) (netip.Addr, int, bool) {
-	a, j, ok := parseV4Bytes(b, i)
-	return netip.AddrFrom4(a), j, ok
-}
-
 func parseV4Bytes(b []byte, i int) (a [4]byte, j int, ok bool) {
 	j = i
 	for k := range 4 {
