@@ -70,6 +70,16 @@ func acceptAsync(l net.Listener) <-chan acceptResult {
 	return ch
 }
 
+// noAccept fails t if Accept has returned; why says when that was wrong.
+func noAccept(t *testing.T, ch <-chan acceptResult, why string) {
+	t.Helper()
+	select {
+	case r := <-ch:
+		t.Fatalf("Accept returned %v, %v %s", r.c, r.err, why)
+	default:
+	}
+}
+
 func waitAccept(t *testing.T, ch <-chan acceptResult, within time.Duration) net.Conn {
 	t.Helper()
 	select {
@@ -259,11 +269,7 @@ func TestListenerRejects(t *testing.T) {
 			if _, err := bad.Read(make([]byte, 1)); err == nil || isTimeoutErr(err) {
 				t.Errorf("rejected peer read: %v; want closed", err)
 			}
-			select {
-			case r := <-ch:
-				t.Fatalf("Accept returned %v, %v for a rejected peer", r.c, r.err)
-			default:
-			}
+			noAccept(t, ch, "for a rejected peer")
 			if tc.name == "untrusted" || tc.name == "validate" {
 				return
 			}
@@ -464,11 +470,7 @@ func TestListenerWakeUp(t *testing.T) {
 		c := dial(t, l)
 		c.Write(hdr[:5])
 		time.Sleep(100 * time.Millisecond) // Accept is back in the inner Accept
-		select {
-		case r := <-ch:
-			t.Fatalf("Accept returned %v, %v before the header was complete", r.c, r.err)
-		default:
-		}
+		noAccept(t, ch, "before the header was complete")
 		start := time.Now()
 		c.Write(append(hdr[5:], "hi"...))
 		s := waitAccept(t, ch, 2*time.Second)
@@ -487,11 +489,7 @@ func TestListenerWakeUp(t *testing.T) {
 		// until the next connection, then returns it.
 		ch = acceptAsync(l)
 		time.Sleep(100 * time.Millisecond)
-		select {
-		case r := <-ch:
-			t.Fatalf("Accept returned %v, %v with no connection", r.c, r.err)
-		default:
-		}
+		noAccept(t, ch, "with no connection")
 		c2 := dial(t, l)
 		c2.Write(v2Header(t, "192.0.2.1:8"))
 		if s := waitAccept(t, ch, 2*time.Second); s.RemoteAddr().String() != "192.0.2.1:8" {
@@ -671,11 +669,7 @@ func TestListenerStrayDeadline(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	tl.SetDeadline(time.Now().Add(-time.Second)) // set again while Accept waits
 	time.Sleep(50 * time.Millisecond)
-	select {
-	case r := <-ch:
-		t.Fatalf("Accept returned %v, %v", r.c, r.err)
-	default:
-	}
+	noAccept(t, ch, "")
 	c := dial(t, l)
 	c.Write(v2Header(t, "192.0.2.1:1"))
 	waitAccept(t, ch, 2*time.Second)
