@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,19 +112,10 @@ func diffLines(want, got []byte) string {
 			gl = g[i]
 		}
 		if wl != gl {
-			return "line " + itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl
+			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, wl, gl)
 		}
 	}
 	return "(same lines)"
-}
-
-func itoa(n int) string {
-	var b []byte
-	for n >= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(append([]byte{byte('0' + n)}, b...))
 }
 
 // TestDefault checks the README's first command: the bundled scenario, both
