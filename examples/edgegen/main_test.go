@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +41,7 @@ func TestScenarios(t *testing.T) {
 			if code := run([]string{"-routes", in}, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr.String())
 			}
-			checkGolden(t, filepath.Join("testdata", sc.file+".txtar"), stdout.Bytes())
+			golden.CheckFile(t, filepath.Join("testdata", sc.file+".txtar"), stdout.Bytes())
 
 			dir := t.TempDir()
 			// The scenarios read their certificate path from $CERTS.
@@ -81,43 +80,6 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-// checkGolden compares a whole archive with the file at path, or rewrites
-// it with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if golden.Updating() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, diffLines(want, got))
-	}
-}
-
-// diffLines shows the first line where want and got differ.
-func diffLines(want, got []byte) string {
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, wl, gl)
-		}
-	}
-	return "(same lines)"
-}
-
 // TestDefault checks the README's first command: the bundled scenario, both
 // tiers, nothing on standard error.
 func TestDefault(t *testing.T) {
@@ -134,15 +96,9 @@ func TestDefault(t *testing.T) {
 			t.Errorf("no %s in the output", name)
 		}
 	}
-	want, err := os.ReadFile(filepath.Join("testdata", "passthrough-proxy.txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Same as -routes on the file, but for the name in the comment line.
 	got := bytes.Replace(stdout.Bytes(), []byte(defaultName), []byte("testdata/passthrough-proxy.yaml"), 1)
-	if !bytes.Equal(got, want) {
-		t.Errorf("default output differs from testdata/passthrough-proxy.txtar:\n%s", diffLines(want, got))
-	}
+	golden.CheckFile(t, filepath.Join("testdata", "passthrough-proxy.txtar"), got)
 }
 
 // TestErrors checks that bad input exits non-zero with every problem named.

@@ -136,6 +136,26 @@ func Check(t testing.TB, path, name string, got []byte) {
 	}
 }
 
+// CheckFile compares got with the whole file at path, byte for byte (for
+// outputs that are archives themselves). With -update it writes got there
+// instead.
+func CheckFile(t testing.TB, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatalf("golden: %v", err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden: %v (run the test with -update to create it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("golden: %s differs (run with -update to accept):\n%s", path, diff(want, got))
+	}
+}
+
 // normalize ends data with exactly one newline, as archives store it.
 func normalize(b []byte) []byte {
 	b = bytes.TrimRight(b, "\n")
