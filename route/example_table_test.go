@@ -28,3 +28,40 @@ func ExampleTable_Match() {
 	// shop.eu.example.com  -> eu
 	// example.org          -> local
 }
+
+// Find where a custom edge proxy connects for a server name: the Table
+// finds the route, Upstream gives the addresses and the PROXY header.
+func ExampleConfig_Upstream() {
+	c, err := route.Parse([]byte(`
+name: edge
+edge: {}
+gateway: {addresses: [10.0.0.50, 10.0.0.51], proxyProtocol: native}
+listeners:
+- {name: tls, port: 443, protocol: TLS, tls: {certificates: [/etc/haproxy/certs/]}}
+routes:
+- {name: app, listener: tls, hosts: ["*.example.com"], backend: app, terminateAt: backend}
+- {name: legacy, listener: tls, hosts: [legacy.example.org], backend: legacy, terminateAt: edge}
+backends:
+- {name: app, service: {host: app.prod.svc.cluster.local, port: 8443}}
+- {name: legacy, servers: [{address: "192.0.2.7:443"}], proxyProtocol: v1}
+`))
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t, err := c.Table("tls")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, name := range []string{"shop.example.com", "legacy.example.org"} {
+		addrs, pp := c.Upstream(t.Match(name))
+		fmt.Println(name, addrs, pp)
+	}
+	// Output:
+	// shop.example.com [10.0.0.50:443 10.0.0.51:443] v2
+	// legacy.example.org [192.0.2.7:443] v1
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,6 +161,52 @@ func TestDerivations(t *testing.T) {
 		}
 		if want != 0 && s.GatewayPort(&r) != want {
 			t.Errorf("GatewayPort(%s) = %d; want %d", r.Name, s.GatewayPort(&r), want)
+		}
+	}
+}
+
+func TestUpstream(t *testing.T) {
+	type up struct {
+		addrs []string
+		pp    route.ProxyProtocol
+	}
+	for _, tc := range []struct {
+		file, route string
+		want        up
+	}{
+		// Behind a gateway that accepts PROXY: the gateway's addresses on
+		// the listener's port (a TCP edge), with v2.
+		{"passthrough-proxy", "https", up{[]string{"192.168.0.50:443"}, route.ProxyV2}},
+		{"passthrough-proxy", "http", up{[]string{"192.168.0.50:80"}, route.ProxyV2}},
+		// Static servers in front of the gateway keep their own header.
+		{"sni-split", "acme-edge", up{[]string{"10.0.0.11:8080"}, route.ProxyNone}},
+		{"sni-split", "nsg", up{[]string{"10.0.0.10:443"}, route.ProxyNone}},
+	} {
+		c := loadFile(t, "../examples/edgegen/testdata/"+tc.file+".yaml")
+		i := slices.IndexFunc(c.Routes, func(r route.Route) bool { return r.Name == tc.route })
+		if i < 0 {
+			t.Fatalf("%s: no route %s", tc.file, tc.route)
+		}
+		addrs, pp := c.Upstream(&c.Routes[i])
+		if !slices.Equal(addrs, tc.want.addrs) || pp != tc.want.pp {
+			t.Errorf("%s/%s: Upstream = %q, %q; want %q, %q", tc.file, tc.route, addrs, pp, tc.want.addrs, tc.want.pp)
+		}
+	}
+	// Without a gateway, static servers are dialed directly; a redirect and
+	// an unknown backend go nowhere.
+	c := &route.Config{Backends: []route.Backend{{Name: "b", ProxyProtocol: route.ProxyV1,
+		Servers: []route.Server{{Address: "10.0.0.1:443"}, {Address: "10.0.0.2:443"}}}}}
+	for _, tc := range []struct {
+		r    route.Route
+		want up
+	}{
+		{route.Route{Backend: "b"}, up{[]string{"10.0.0.1:443", "10.0.0.2:443"}, route.ProxyV1}},
+		{route.Route{Backend: "b", Redirect: &route.Redirect{Scheme: "https"}}, up{}},
+		{route.Route{Backend: "nope"}, up{}},
+	} {
+		addrs, pp := c.Upstream(&tc.r)
+		if !slices.Equal(addrs, tc.want.addrs) || pp != tc.want.pp {
+			t.Errorf("Upstream(%+v) = %q, %q; want %q, %q", tc.r, addrs, pp, tc.want.addrs, tc.want.pp)
 		}
 	}
 }
