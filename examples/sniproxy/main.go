@@ -1,20 +1,15 @@
 // Command sniproxy is a small SNI router built from drawbridge: it reads the
-// ClientHello of each TLS connection without decrypting it (package sni),
-// finds the route for its server name (route.Table), connects to one of the
-// route's servers, sends a PROXY v2 header carrying the client's address and
-// the server name (package proxyproto) with the hello, and copies both ways.
+// ClientHello without decrypting it (package sni), finds the route for its
+// server name (route.Table, route.Config.Upstream), connects, sends a PROXY
+// header with the client's address and the server name (package proxyproto)
+// and the hello, and copies both ways. SIGTERM or SIGINT stops accepting and
+// lets open sessions finish for up to -drain-timeout.
 //
 //	sniproxy -listen :443 -route 'app.example.com=10.0.0.10:8443' -route '*.example.com=10.0.0.11:8443'
 //	sniproxy -routes edge.yaml -accept-proxy 10.0.0.0/8 -admin 127.0.0.1:9100
-//
-// With -routes, the file's first TLS listener gives the address and the
-// routes: to the gateway tier (PROXY v2 when the gateway accepts it) or to
-// static servers (the backend's proxyProtocol). SIGTERM or SIGINT stops
-// accepting and lets open sessions finish for up to -drain-timeout.
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -71,7 +66,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 			cfg.Routes = append(cfg.Routes, route.Route{Name: host, Listener: "flags", Hosts: []string{host}, Backend: host})
 			return nil
 		})
-	accept := fs.String("accept-proxy", "", "comma-separated `CIDRs` of balancers that must send a PROXY header")
+	var trusted []netip.Prefix
+	fs.Func("accept-proxy", "`CIDR` of balancers that must send a PROXY header (repeatable)", func(s string) error {
+		pfx, err := netip.ParsePrefix(s)
+		trusted = append(trusted, pfx)
+		return err
+	})
 	hello := fs.Duration("hello-timeout", 5*time.Second, "time a client has to send its ClientHello")
 	idle := fs.Duration("idle-timeout", 5*time.Minute, "close sessions idle both ways this long, up to twice (0: never)")
 	dial := fs.Duration("dial-timeout", 5*time.Second, "time to connect to a server")
@@ -97,16 +97,24 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	p := &proxy{backends: map[string]*backend{}, log: log, sessions: map[*session]struct{}{}, hello: *hello,
+	p := &proxy{routes: map[string]*upstream{}, log: log, hello: *hello, idle: *idle,
 		slots: make(chan struct{}, max(*maxConns, 1)), work: make(chan net.Conn),
-		dialer:  net.Dialer{Timeout: *dial, KeepAlive: -1}, // no keepalive setsockopt calls per connection
-		readers: sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }},
-		bufs:    sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}}
-	l, err := p.load(cfg)
-	if err != nil {
-		return err
-	} else if l.AcceptProxy && *accept == "" {
+		dialer: net.Dialer{Timeout: *dial, KeepAlive: -1}, // no keepalive setsockopt calls per connection
+		bufs:   sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}}
+	i := slices.IndexFunc(cfg.Listeners, func(l route.Listener) bool { return l.Protocol == route.TLS })
+	if i < 0 {
+		return errors.New("no TLS listener")
+	}
+	l := &cfg.Listeners[i]
+	if l.AcceptProxy && len(trusted) == 0 {
 		return fmt.Errorf("listener %q expects PROXY headers: give -accept-proxy", l.Name)
+	}
+	for _, r := range cfg.RoutesOf(l.Name) { // where each route goes
+		addrs, pp := cfg.Upstream(&r)
+		if len(addrs) == 0 || cfg.TerminationOf(&r) == route.TierEdge {
+			return fmt.Errorf("route %q: sniproxy passes TLS through to servers", r.Name)
+		}
+		p.routes[r.Name] = &upstream{servers: addrs, proxy: pp}
 	}
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(ctx, "tcp", cmp.Or(*listen, net.JoinHostPort(l.Address, strconv.Itoa(l.Port))))
@@ -114,16 +122,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 		return err
 	}
 	defer ln.Close()
-	if *accept != "" {
-		pl := &proxyproto.Listener{Listener: ln, HeaderTimeout: *hello, Logger: log}
-		for c := range strings.SplitSeq(*accept, ",") {
-			pfx, err := netip.ParsePrefix(strings.TrimSpace(c))
-			if err != nil {
-				return fmt.Errorf("-accept-proxy: %w", err)
-			}
-			pl.Trusted = append(pl.Trusted, pfx)
-		}
-		ln = pl
+	if p.table, err = cfg.Table(l.Name); err != nil {
+		return err
+	}
+	if len(trusted) > 0 {
+		ln = &proxyproto.Listener{Listener: ln, Trusted: trusted, HeaderTimeout: *hello, Logger: log}
 	}
 	var adminAddr net.Addr
 	if *admin != "" {
@@ -140,83 +143,36 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 	if ready != nil {
 		ready(ln.Addr(), adminAddr)
 	}
-
-	if *idle > 0 {
-		done := make(chan struct{})
-		defer close(done)
-		go p.sweep(*idle, done)
-	}
 	context.AfterFunc(ctx, func() { ln.Close() })
 	p.serve(ln) // until ctx ends
 	log.Info("draining", "active", p.m.active.Load(), "timeout", drain.String())
 	t := time.AfterFunc(*drain, func() {
 		log.Warn("drain timed out, closing sessions", "active", p.m.active.Load())
-		p.reap(true)
+		p.sessions.Range(func(s, _ any) bool {
+			s.(*session).c.Close()
+			return true
+		})
 	})
 	p.wg.Wait()
 	t.Stop()
 	return nil
 }
 
-// load builds the table and the backends of the routes of the first TLS
-// listener of cfg, which it returns.
-func (p *proxy) load(cfg *route.Config) (*route.Listener, error) {
-	i := slices.IndexFunc(cfg.Listeners, func(l route.Listener) bool { return l.Protocol == route.TLS })
-	if i < 0 {
-		return nil, errors.New("no TLS listener")
-	}
-	l := &cfg.Listeners[i]
-	for _, r := range cfg.RoutesOf(l.Name) {
-		b, _ := cfg.BackendByName(r.Backend)
-		if r.TerminateAt == route.TierEdge || b == nil {
-			return nil, fmt.Errorf("route %q: sniproxy passes TLS through to one backend", r.Name)
-		}
-		if cfg.BehindGateway(b) && cfg.Gateway != nil { // to the gateway tier, as static servers
-			gw := route.Backend{Name: b.Name}
-			if cfg.EdgeSendsProxy() {
-				gw.ProxyProtocol = route.ProxyV2
-			}
-			for _, a := range cfg.Gateway.Addresses {
-				gw.Servers = append(gw.Servers, route.Server{Address: net.JoinHostPort(a, strconv.Itoa(cfg.GatewayPort(&r)))})
-			}
-			b = &gw
-		}
-		be := &backend{name: b.Name, proxy: b.ProxyProtocol}
-		for _, s := range b.Servers { // resolved once: sessions dial IP addresses
-			a, err := net.ResolveTCPAddr("tcp", s.Address)
-			if err != nil {
-				return nil, fmt.Errorf("route %q: %w", r.Name, err)
-			}
-			be.servers = append(be.servers, a.String())
-		}
-		if len(be.servers) == 0 {
-			return nil, fmt.Errorf("route %q: no servers", r.Name)
-		}
-		p.backends[r.Name] = be
-	}
-	var err error
-	p.table, err = cfg.Table(l.Name)
-	return l, err
-}
-
 // metrics serves the counters in the Prometheus text format.
 func (p *proxy) metrics(w http.ResponseWriter, _ *http.Request) {
 	m := &p.m
-	for _, c := range []struct {
-		name string
-		v    *atomic.Int64
-	}{{"connections_accepted_total", &m.accepted}, {"connections_active", &m.active}, {"sessions_total", &m.sessions},
-		{"sessions_idle_closed_total", &m.idleClosed}, {`refused_total{reason="hello"}`, &m.badHello},
-		{`refused_total{reason="no_route"}`, &m.noRoute}, {`refused_total{reason="dial"}`, &m.dialErr},
-		{`bytes_total{direction="up"}`, &m.up}, {`bytes_total{direction="down"}`, &m.down}} {
-		fmt.Fprintf(w, "sniproxy_%s %d\n", c.name, c.v.Load())
+	for i, v := range []*atomic.Int64{&m.accepted, &m.active, &m.sessions, &m.idleClosed, &m.badHello, &m.noRoute, &m.dialErr, &m.up, &m.down} {
+		fmt.Fprintf(w, "sniproxy_%s %d\n", counters[i], v.Load())
 	}
 }
 
-// backend is where a route goes: servers ("ip:port") picked round robin,
+var counters = [...]string{"connections_accepted_total", "connections_active", "sessions_total", "sessions_idle_closed_total",
+	`refused_total{reason="hello"}`, `refused_total{reason="no_route"}`, `refused_total{reason="dial"}`,
+	`bytes_total{direction="up"}`, `bytes_total{direction="down"}`}
+
+// upstream is where a route goes: servers ("host:port") picked round robin,
 // and the PROXY header they expect.
-type backend struct {
-	name    string
+type upstream struct {
 	servers []string
 	proxy   route.ProxyProtocol
 	next    atomic.Uint32
@@ -225,25 +181,23 @@ type backend struct {
 // proxy routes TLS connections by SNI.
 type proxy struct {
 	table    *route.Table
-	backends map[string]*backend // by route name
+	routes   map[string]*upstream // by route name
 	dialer   net.Dialer
 	hello    time.Duration // the ClientHello deadline
+	idle     time.Duration // the idle timeout, 0 for none
 	log      *slog.Logger
 	slots    chan struct{} // one per allowed concurrent connection
 	work     chan net.Conn // to idle workers
-	readers  sync.Pool     // *bufio.Reader for hellos
 	bufs     sync.Pool     // *[]byte of copyBuf bytes
 	wg       sync.WaitGroup
-	mu       sync.Mutex
-	sessions map[*session]struct{} // open ones, swept for idle ones and closed when the drain times out
+	sessions sync.Map // open *session keys, closed when the drain times out
 	m        struct{ accepted, active, sessions, idleClosed, badHello, noRoute, dialErr, up, down atomic.Int64 }
 }
 
 const copyBuf = 16 << 10 // two full reads in a row make a flow bulky: it is then spliced
 
-// serve accepts connections until ln is closed, at most cap(p.slots) at a
-// time, and hands them to workers: goroutines that read the hello and
-// connect, then wait a second for the next connection, keeping their stacks.
+// serve accepts connections until ln is closed, at most cap(p.slots) at a time, for
+// workers: goroutines that start sessions and keep their grown stacks for a second.
 func (p *proxy) serve(ln net.Listener) {
 	defer close(p.work)
 	for {
@@ -261,34 +215,20 @@ func (p *proxy) serve(ln net.Listener) {
 		select {
 		case p.work <- c:
 		default:
-			go p.worker(c)
+			go func() {
+				for t := time.NewTimer(time.Second); c != nil; {
+					p.start(c)
+					t.Reset(time.Second)
+					select {
+					case c = <-p.work: // nil once serve has returned
+					case <-t.C:
+						return
+					}
+				}
+			}()
 		}
 	}
 }
-
-// worker starts c, then the connections handed to it until none comes for a
-// second or serve ends (c is then nil).
-func (p *proxy) worker(c net.Conn) {
-	for t := time.NewTimer(time.Second); c != nil; {
-		p.start(c)
-		t.Reset(time.Second)
-		select {
-		case c = <-p.work:
-		case <-t.C:
-			return
-		}
-	}
-}
-
-// peekConn reads through a pooled bufio.Reader: one read syscall for a
-// hello that came in one segment, where sni.Peek alone reads twice.
-type peekConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-// Read reads from the bufio.Reader.
-func (c peekConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 // session is a client connection and, once dialed, its server's.
 type session struct {
@@ -299,28 +239,24 @@ type session struct {
 	ended               atomic.Int32 // pumps that ended
 	up, down            atomic.Int64 // bytes written to the server (PROXY header and hello included), and back
 	errUp, errDown      error
-	seen                int64       // up+down at the last idle sweep, under p.mu
-	idle                atomic.Bool // closed by the idle sweep
+	idle                atomic.Bool // closed for being idle
 }
 
 // start reads the hello, finds the route, connects to a server, sends the
-// PROXY header and the hello in one write and starts a pump each way.
+// PROXY header and the hello and starts a pump each way.
 func (p *proxy) start(c net.Conn) {
 	p.m.accepted.Add(1)
 	p.m.active.Add(1)
-	s := &session{p: p, c: c, start: time.Now(), seen: -1}
-	p.mu.Lock()
-	p.sessions[s] = struct{}{}
-	p.mu.Unlock()
-	r := p.readers.Get().(*bufio.Reader)
-	r.Reset(c)
-	defer func() { r.Reset(nil); p.readers.Put(r) }() // an idle session holds no buffer
-	hello, sc, err := sni.Peek(peekConn{c, r}, sni.PeekOptions{Timeout: p.hello})
-	name := hello.AppendServerName(make([]byte, 0, 256))
-	rt := p.table.MatchBytes(name)
-	if rt == nil || p.log.Enabled(context.Background(), slog.LevelInfo) {
-		s.name = string(name)
+	s := &session{p: p, c: c, start: time.Now()}
+	p.sessions.Store(s, nil)
+	hb, idle := p.bufs.Get().(*[]byte), time.Time{}
+	defer p.bufs.Put(hb) // an idle session holds no buffer
+	if p.idle > 0 {
+		idle = s.start.Add(p.idle) // the first idle deadline, on both connections
 	}
+	hello, sc, err := sni.Peek(c, sni.PeekOptions{Timeout: p.hello, Buffer: *hb, RestoreDeadline: idle})
+	s.name = string(hello.AppendServerName(make([]byte, 0, 256)))
+	rt := p.table.Match(s.name)
 	switch {
 	case err != nil:
 		s.fail, s.errUp = "bad hello", err
@@ -329,27 +265,33 @@ func (p *proxy) start(c net.Conn) {
 		s.fail = "no route"
 		p.m.noRoute.Add(1)
 	default:
-		be := p.backends[rt.Name]
-		s.be, s.srv = be.name, be.servers[int(be.next.Add(1)-1)%len(be.servers)]
-		// DialContext, not DialTCP: DialTCP binds even a zero local address,
-		// and the kernel then searches a port under TIME_WAIT pressure.
+		u := p.routes[rt.Name]
+		s.be, s.srv = rt.Backend, u.servers[int(u.next.Add(1)-1)%len(u.servers)]
+		// Not DialTCP: it binds even a zero local address, slow under TIME_WAIT pressure.
 		if s.bc, err = p.dialer.DialContext(context.Background(), "tcp", s.srv); err != nil {
 			s.fail, s.errUp = "dial", err
 			p.m.dialErr.Add(1)
 			break
 		}
-		src, bp := c, p.bufs.Get().(*[]byte)
-		defer p.bufs.Put(bp)
-		out, err := appendProxyHeader((*bp)[:0], be.proxy, c, name)
-		extra, _ := r.Peek(r.Buffered())
-		out = append(append(out, sc.Buffered()...), extra...)
+		// The PROXY header (v2 with the AUTHORITY TLV carrying the server name,
+		// or v1), the hello and what followed it, in one write.
+		src, out, h := c, net.Buffers{nil, sc.Buffered()}, proxyproto.FromAddrs(c.RemoteAddr(), c.LocalAddr())
+		if u.proxy == route.ProxyV1 {
+			h.Version = 1
+		} else if s.name != "" {
+			h.TLVs, _ = proxyproto.AppendTLV(make([]byte, 0, 260), proxyproto.TypeAuthority, []byte(s.name))
+		}
+		if err = s.bc.SetReadDeadline(idle); err == nil && u.proxy != route.ProxyNone {
+			out[0], err = h.Append(make([]byte, 0, 320))
+		}
 		if pc, ok := c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
-			out, src = append(out, pc.Buffered()...), pc.NetConn()
+			out, src = append(out, pc.Buffered()), pc.NetConn()
 		}
+		var n int64
 		if err == nil {
-			_, err = s.bc.Write(out)
+			n, err = out.WriteTo(s.bc)
 		}
-		if s.up.Store(int64(len(out))); err == nil {
+		if s.up.Store(n); err == nil {
 			go s.pump(s.bc, src, &s.up, &s.errUp)
 			go s.pump(src, s.bc, &s.down, &s.errDown)
 			return
@@ -359,32 +301,10 @@ func (p *proxy) start(c net.Conn) {
 	s.finish()
 }
 
-// appendProxyHeader appends the PROXY header for client connection c to b:
-// v2 with the AUTHORITY TLV carrying the server name, v1, or nothing.
-func appendProxyHeader(b []byte, v route.ProxyProtocol, c net.Conn, name []byte) ([]byte, error) {
-	src, ok1 := c.RemoteAddr().(*net.TCPAddr)
-	dst, ok2 := c.LocalAddr().(*net.TCPAddr)
-	if v == route.ProxyNone || !ok1 || !ok2 {
-		return b, nil
-	}
-	h := proxyproto.Header{Version: 2, Command: proxyproto.Proxy, Transport: proxyproto.TCP6,
-		Source: src.AddrPort(), Destination: dst.AddrPort()}
-	if h.Source.Addr().Unmap().Is4() && h.Destination.Addr().Unmap().Is4() {
-		h.Transport = proxyproto.TCP4
-	}
-	if v == route.ProxyV1 {
-		h.Version = 1
-	} else if len(name) > 0 {
-		h.TLVs, _ = proxyproto.AppendTLV(make([]byte, 0, 260), proxyproto.TypeAuthority, name)
-	}
-	return h.Append(b)
-}
-
-// pump copies src to dst until src ends, then half-closes dst unless the
-// other pump ended too; the last one finishes the session, and a failure
-// closes both connections.
+// pump copies src to dst, then half-closes dst unless the other pump ended too;
+// the last one finishes the session, and a failure closes both connections.
 func (s *session) pump(dst, src net.Conn, n *atomic.Int64, errp *error) {
-	if *errp = s.copy(dst, src, n); *errp != nil {
+	if *errp = s.copy(dst, src.(*net.TCPConn), n); *errp != nil {
 		s.c.Close()
 		s.bc.Close()
 	}
@@ -395,77 +315,60 @@ func (s *session) pump(dst, src net.Conn, n *atomic.Int64, errp *error) {
 	}
 }
 
-// copy copies src to dst until src ends, adding the bytes written to n.
-// Small exchanges go through a pooled buffer taken only once src is readable,
-// so an idle session holds no buffer and no pipe: two descriptors in all.
-// After two full buffers in a row, io.Copy splices, 4 MiB at a time so that
-// n shows the progress to the idle sweep.
-func (s *session) copy(dst, src net.Conn, n *atomic.Int64) error {
-	if tc, ok := src.(*net.TCPConn); ok {
-		rc, _ := tc.SyscallConn() // fails only for a nil conn
-		var buf *[]byte
-		var r int
-		var rerr error
-		read := func(fd uintptr) bool {
-			buf = s.p.bufs.Get().(*[]byte)
-			for r, rerr = syscall.Read(int(fd), *buf); rerr == syscall.EINTR; r, rerr = syscall.Read(int(fd), *buf) {
-			}
-			if rerr == syscall.EAGAIN {
-				s.p.bufs.Put(buf) // wait until readable, holding nothing
-			}
-			return rerr != syscall.EAGAIN
+// copy copies src to dst until src ends, adding the bytes written to n. Small
+// exchanges go through a pooled buffer taken only once src is readable, so an idle
+// session holds no buffer and no pipe (two descriptors in all). After two full
+// buffers in a row, io.Copy splices, 4 MiB at a time so that n shows progress.
+func (s *session) copy(dst net.Conn, src *net.TCPConn, n *atomic.Int64) error {
+	rc, _ := src.SyscallConn() // fails only for a nil conn
+	buf, r, rerr := (*[]byte)(nil), 0, error(nil)
+	read := func(fd uintptr) bool { // no EINTR: the socket does not block
+		buf = s.p.bufs.Get().(*[]byte)
+		if r, rerr = syscall.Read(int(fd), *buf); rerr == syscall.EAGAIN {
+			s.p.bufs.Put(buf) // wait until readable, holding nothing
 		}
-		for full := 0; full < 2; {
-			if err := rc.Read(read); err != nil {
-				return err // closed; buf went back to the pool
-			}
-			w, err := 0, os.NewSyscallError("read", rerr)
-			if err == nil && r > 0 {
-				w, err = dst.Write((*buf)[:r])
-			}
-			if s.p.bufs.Put(buf); err != nil || r == 0 {
-				return err // r == 0: EOF
-			}
-			n.Add(int64(w))
-			if full++; r < copyBuf {
-				full = 0
-			}
+		return rerr != syscall.EAGAIN
+	}
+	seen := s.up.Load() + s.down.Load()
+	for full := 0; full < 2; {
+		if err := rc.Read(read); err != nil && s.busy(src, &seen, err) {
+			continue
+		} else if err != nil {
+			return err // closed or idle; buf went back to the pool
+		}
+		w, err := 0, os.NewSyscallError("read", rerr)
+		if err == nil && r > 0 {
+			w, err = dst.Write((*buf)[:r])
+		}
+		if s.p.bufs.Put(buf); err != nil || r == 0 {
+			return err // r == 0: EOF
+		}
+		n.Add(int64(w))
+		if full++; r < copyBuf {
+			full = 0
 		}
 	}
 	for lr := (io.LimitedReader{R: src}); ; {
 		lr.N = 4 << 20
 		w, err := io.Copy(dst, &lr) // *net.TCPConn.ReadFrom splices
-		if n.Add(w); err != nil || lr.N > 0 {
+		if n.Add(w); err == nil && lr.N > 0 || err != nil && !s.busy(src, &seen, err) {
 			return err
 		}
 	}
 }
 
-// sweep reaps idle sessions every period until done is closed.
-func (p *proxy) sweep(period time.Duration, done <-chan struct{}) {
-	for t := time.NewTicker(period); ; p.reap(false) {
-		select {
-		case <-t.C:
-		case <-done:
-			t.Stop()
-			return
-		}
+// busy reports whether err is src's idle deadline passing while the session
+// moved bytes either way since *seen, and then extends the deadline. So an
+// idle session ends after one to two -idle-timeout periods.
+func (s *session) busy(src net.Conn, seen *int64, err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	} else if m := s.up.Load() + s.down.Load(); m != *seen {
+		*seen = m
+		return src.SetReadDeadline(time.Now().Add(s.p.idle)) == nil
 	}
-}
-
-// reap closes the sessions that wrote no byte either way since the last
-// reap, so idle sessions end after one to two sweep periods; or all of them.
-func (p *proxy) reap(all bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for s := range p.sessions {
-		if m := s.up.Load() + s.down.Load(); m != s.seen && !all {
-			s.seen = m
-		} else {
-			s.idle.Store(!all)
-			s.c.Close()
-		}
-	}
+	s.idle.Store(true)
+	return false
 }
 
 // finish closes the session's connections, counts and logs it.
@@ -487,9 +390,7 @@ func (s *session) finish() {
 			slog.Int64("bytes_up", s.up.Load()), slog.Int64("bytes_down", s.down.Load()),
 			slog.Duration("duration", time.Since(s.start)), slog.Any("err", err))
 	}
-	p.mu.Lock()
-	delete(p.sessions, s)
-	p.mu.Unlock()
+	p.sessions.Delete(s)
 	p.m.up.Add(s.up.Load())
 	p.m.down.Add(s.down.Load())
 	p.m.active.Add(-1)
