@@ -126,6 +126,20 @@ func BenchmarkPeek(b *testing.B) {
 			}
 		}
 	})
+	// Reading ahead into that buffer takes the hello in one read.
+	b.Run("go_default_buffer_ahead", func(b *testing.B) {
+		in := inputs["go_default"]
+		b.ReportAllocs()
+		b.SetBytes(int64(len(in)))
+		var c memConn
+		buf := make([]byte, 0, 4096)
+		for b.Loop() {
+			c.reset(in, nil)
+			if _, _, err := sni.Peek(&c, sni.PeekOptions{Timeout: -1, Buffer: buf, ReadAhead: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkFingerprints(b *testing.B) {

@@ -33,6 +33,17 @@ type PeekOptions struct {
 	// buffers may reuse it only after it is done with both. Nil means Peek
 	// allocates.
 	Buffer []byte
+
+	// ReadAhead lets each read fill Buffer's capacity instead of asking
+	// only for the bytes the hello still needs, so a hello that arrived in
+	// one segment takes one read instead of two (its first 9 bytes, then
+	// the rest). Bytes read past the hello (early data, or a client that
+	// does not wait for the server) are replayed by the returned Conn after
+	// the hello, as every byte Peek read is; [Hello.Len] tells where the
+	// hello ends. A read never waits for more than the peer has sent. It
+	// applies only when Buffer holds at least one record header and the
+	// handshake header (9 bytes).
+	ReadAhead bool
 }
 
 // Peek reads a ClientHello from c and returns it with a connection that
@@ -40,7 +51,8 @@ type PeekOptions struct {
 //
 // Peek reads only as far as the end of the hello's last record, across any
 // number of records and TCP segments: bytes the client sent after the hello
-// (0-RTT data) stay unread in c. It starts no goroutine. Its reads share one
+// (0-RTT data) stay unread in c, unless [PeekOptions.ReadAhead] is set. It
+// starts no goroutine. Its reads share one
 // deadline (see [PeekOptions]); when the peer is too slow, the error wraps
 // [os.ErrDeadlineExceeded].
 //
@@ -68,7 +80,7 @@ func Peek(c net.Conn, opts PeekOptions) (Hello, *Conn, error) {
 		}
 	}
 	pc := &Conn{Conn: c}
-	h, buf, err := peek(c, pc, maxSize, opts.Buffer)
+	h, buf, err := peek(c, pc, maxSize, opts.Buffer, opts.ReadAhead)
 	pc.buf = buf
 	if opts.Timeout >= 0 {
 		if derr := c.SetReadDeadline(opts.RestoreDeadline); derr != nil && err == nil {
@@ -83,10 +95,14 @@ func Peek(c net.Conn, opts PeekOptions) (Hello, *Conn, error) {
 // never reads past the hello. The first bytes go to pc.first, part of the
 // Conn allocation; once the first record header is known, one buffer of the
 // record's size (or spare, the caller's buffer, when it is large enough)
-// takes over. It returns every byte it read, also on failure.
-func peek(c net.Conn, pc *Conn, maxSize int, spare []byte) (Hello, []byte, error) {
+// takes over. With ahead, spare is used from the start and each read may
+// fill it. It returns every byte it read, also on failure.
+func peek(c net.Conn, pc *Conn, maxSize int, spare []byte, ahead bool) (Hello, []byte, error) {
 	st := scanner{maxSize: maxSize}
 	buf := pc.first[:0]
+	if ahead = ahead && cap(spare) >= len(pc.first); ahead {
+		buf, spare = spare[:0], nil
+	}
 	zero := 0
 	for {
 		need, e := st.scan(buf)
@@ -114,7 +130,11 @@ func peek(c net.Conn, pc *Conn, maxSize int, spare []byte) (Hello, []byte, error
 			copy(nb, buf)
 			buf = nb
 		}
-		m, err := c.Read(buf[len(buf) : len(buf)+need])
+		end := len(buf) + need
+		if ahead {
+			end = cap(buf)
+		}
+		m, err := c.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+m]
 		if err != nil {
 			if need, e := st.scan(buf); e != nil || need == 0 {

@@ -103,21 +103,24 @@ func TestCorpus(t *testing.T) {
 				name = e.expected
 			}
 			for sname, next := range splits(e.data, name) {
-				var c memConn
-				c.reset(e.data, next)
-				ph, pc, perr := sni.Peek(&c, sni.PeekOptions{})
-				checkExpected(t, "Peek/"+sname, ph, perr, e.expected)
-				if perr == nil {
-					if c.pos != ph.Len() {
-						t.Errorf("Peek/%s read %d bytes; hello is %d", sname, c.pos, ph.Len())
+				for _, opts := range peekOptions() {
+					sname := sname + opts.name
+					var c memConn
+					c.reset(e.data, next)
+					ph, pc, perr := sni.Peek(&c, opts.PeekOptions)
+					checkExpected(t, "Peek/"+sname, ph, perr, e.expected)
+					if perr == nil {
+						if c.pos != ph.Len() && !opts.ReadAhead || c.pos < ph.Len() {
+							t.Errorf("Peek/%s read %d bytes; hello is %d", sname, c.pos, ph.Len())
+						}
+						if !bytes.Equal(ph.Raw(), h.Raw()) {
+							t.Errorf("Peek/%s: Raw differs from Parse", sname)
+						}
 					}
-					if !bytes.Equal(ph.Raw(), h.Raw()) {
-						t.Errorf("Peek/%s: Raw differs from Parse", sname)
+					got, rerr := io.ReadAll(pc)
+					if rerr != nil || !bytes.Equal(got, e.data) {
+						t.Errorf("Peek/%s: replay read %d bytes (%v); want the %d input bytes exactly once", sname, len(got), rerr, len(e.data))
 					}
-				}
-				got, rerr := io.ReadAll(pc)
-				if rerr != nil || !bytes.Equal(got, e.data) {
-					t.Errorf("Peek/%s: replay read %d bytes (%v); want the %d input bytes exactly once", sname, len(got), rerr, len(e.data))
 				}
 			}
 			if err != nil {
@@ -134,16 +137,35 @@ func TestCorpus(t *testing.T) {
 					t.Errorf("records of %d: Len() = %d (want %d) or Raw differs", size, rh.Len(), len(b))
 				}
 				for sname, next := range splits(b, name) {
-					var c memConn
-					c.reset(b, next)
-					ph, pc, perr := sni.Peek(&c, sni.PeekOptions{})
-					checkExpected(t, "Peek/records/"+sname, ph, perr, e.expected)
-					if got, _ := io.ReadAll(pc); !bytes.Equal(got, b) {
-						t.Errorf("records of %d, Peek/%s: replay differs", size, sname)
+					for _, opts := range peekOptions() {
+						var c memConn
+						c.reset(b, next)
+						ph, pc, perr := sni.Peek(&c, opts.PeekOptions)
+						checkExpected(t, "Peek/records/"+sname+opts.name, ph, perr, e.expected)
+						if got, _ := io.ReadAll(pc); !bytes.Equal(got, b) {
+							t.Errorf("records of %d, Peek/%s%s: replay differs", size, sname, opts.name)
+						}
 					}
 				}
 			}
 		})
+	}
+}
+
+// peekOptions are the ways TestCorpus peeks every split: the default, and
+// reading ahead into a buffer large enough for most hellos or into one that
+// must grow.
+func peekOptions() []struct {
+	name string
+	sni.PeekOptions
+} {
+	return []struct {
+		name string
+		sni.PeekOptions
+	}{
+		{"", sni.PeekOptions{}},
+		{"+ahead4k", sni.PeekOptions{ReadAhead: true, Buffer: make([]byte, 0, 4096)}},
+		{"+ahead16", sni.PeekOptions{ReadAhead: true, Buffer: make([]byte, 0, 16)}},
 	}
 }
 
@@ -395,5 +417,15 @@ func TestZeroRTTStaysUnread(t *testing.T) {
 	var w bytes.Buffer
 	if n, err := pc.WriteTo(&w); err != nil || n != int64(len(b)) || !bytes.Equal(w.Bytes(), b) {
 		t.Fatalf("WriteTo = %d, %v; want all %d bytes", n, err, len(b))
+	}
+
+	// Reading ahead takes the early data in the same read, and replays it.
+	c.reset(b, nil)
+	h, pc, err = sni.Peek(&c, sni.PeekOptions{ReadAhead: true, Buffer: make([]byte, 0, 4096)})
+	if err != nil || h.Len() != 1506 || c.pos != len(b) || c.nr != 1 || len(pc.Buffered()) != len(b) {
+		t.Fatalf("ReadAhead: %v, Len=%d read=%d in %d reads, buffered=%d; want 1506, all %d in one read", err, h.Len(), c.pos, c.nr, len(pc.Buffered()), len(b))
+	}
+	if got, _ := io.ReadAll(pc); !bytes.Equal(got, b) {
+		t.Fatal("ReadAhead: replay differs")
 	}
 }
