@@ -254,7 +254,7 @@ func (p *proxy) start(c net.Conn) {
 	if p.idle > 0 {
 		idle = s.start.Add(p.idle) // the first idle deadline, on both connections
 	}
-	hello, sc, err := sni.Peek(c, sni.PeekOptions{Timeout: p.hello, Buffer: *hb, RestoreDeadline: idle})
+	hello, sc, err := sni.Peek(c, sni.PeekOptions{Timeout: p.hello, Buffer: *hb, ReadAhead: true, RestoreDeadline: idle})
 	s.name = string(hello.AppendServerName(make([]byte, 0, 256)))
 	rt := p.table.Match(s.name)
 	switch {
