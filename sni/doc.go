@@ -36,7 +36,9 @@
 // io.ReaderFrom and io.WriterTo, so io.Copy between two TCP connections
 // still splices once the replayed bytes are written. Peek allocates its
 // Conn and one buffer holding the hello (plus the reassembly buffer for a
-// fragmented one); [PeekOptions.Buffer] lets a server reuse the buffer.
+// fragmented one); [PeekOptions.Buffer] lets a server reuse the buffer, and
+// [PeekOptions.ReadAhead] lets it read a hello that came in one segment in
+// one read, replaying whatever followed.
 //
 //	h, conn, err := sni.Peek(c, sni.PeekOptions{Timeout: 5 * time.Second})
 //	if err != nil {

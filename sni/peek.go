@@ -40,9 +40,10 @@ type PeekOptions struct {
 	// the rest). Bytes read past the hello (early data, or a client that
 	// does not wait for the server) are replayed by the returned Conn after
 	// the hello, as every byte Peek read is; [Hello.Len] tells where the
-	// hello ends. A read never waits for more than the peer has sent. It
-	// applies only when Buffer holds at least one record header and the
-	// handshake header (9 bytes).
+	// hello ends. A read returns what the peer has sent so far, so reading
+	// ahead never waits for bytes the hello does not need. It applies only
+	// when Buffer's capacity is at least 9 bytes (a record header and the
+	// handshake header).
 	ReadAhead bool
 }
 
