@@ -329,7 +329,7 @@ func (s *session) copy(dst net.Conn, src *net.TCPConn, n *atomic.Int64) error {
 		}
 		return rerr != syscall.EAGAIN
 	}
-	seen := s.up.Load() + s.down.Load()
+	seen := int64(-1) // the first deadline only extends: it may pass during a slow hello
 	for full := 0; full < 2; {
 		if err := rc.Read(read); err != nil && s.busy(src, &seen, err) {
 			continue

@@ -205,6 +205,51 @@ func TestBulkAndIdle(t *testing.T) {
 	}
 }
 
+// TestIdleAfterSlowHello: a hello that took longer than the idle timeout
+// does not count as idleness; a session that keeps moving bytes either way
+// stays open, and one that stops is closed within two idle periods.
+func TestIdleAfterSlowHello(t *testing.T) {
+	e := startBackend(t, "E", nil)
+	rp := startProxy(t, "-idle-timeout", "200ms", "-hello-timeout", "3s", "-route", "slow.example.com="+e.addr())
+	hello := tlstest.ClientHello(t, &tls.Config{ServerName: "slow.example.com"})
+	c, err := net.Dial("tcp", rp.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write(hello[:10])
+	time.Sleep(500 * time.Millisecond) // past the first idle deadline
+	c.Write(hello[10:])
+	if _, err := io.ReadFull(c, make([]byte, len(hello))); err != nil {
+		t.Fatalf("echo of the hello: %v", err)
+	}
+	// Only the client sends (the echo answers, so both ways move), every
+	// 100ms for a second: five idle periods.
+	for i := 0; i < 10; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := c.Write([]byte{byte(i)}); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatalf("echo %d after %d00ms of traffic: %v", i, i+1, err)
+		}
+	}
+	start := time.Now()
+	if n, err := c.Read(make([]byte, 1)); n != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("idle session: read %d, %v; want closed", n, err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+		t.Errorf("idle session closed %v after its last byte; want 200-400ms", d)
+	}
+	for i := 0; !strings.Contains(rp.log.String(), "idle timeout"); i++ { // logged after the close
+		if i == 100 {
+			t.Fatalf("log does not say idle timeout:\n%s", rp.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestShutdownDrains(t *testing.T) {
 	e := startBackend(t, "E", nil)
 	rp := startProxy(t, "-drain-timeout", "5s", "-route", "d.example.com="+e.addr())
