@@ -112,34 +112,27 @@ func BenchmarkPeek(b *testing.B) {
 		})
 	}
 	// With a buffer the caller reuses (for example from a per-listener
-	// pool), Peek allocates only its Conn.
-	b.Run("go_default_buffer", func(b *testing.B) {
-		in := inputs["go_default"]
-		b.ReportAllocs()
-		b.SetBytes(int64(len(in)))
-		var c memConn
-		buf := make([]byte, 0, 4096)
-		for b.Loop() {
-			c.reset(in, nil)
-			if _, _, err := sni.Peek(&c, sni.PeekOptions{Timeout: -1, Buffer: buf}); err != nil {
-				b.Fatal(err)
-			}
+	// pool), Peek allocates only its Conn; reading ahead into that buffer
+	// takes the hello in one read.
+	for _, ahead := range []bool{false, true} {
+		name := "go_default_buffer"
+		if ahead {
+			name += "_ahead"
 		}
-	})
-	// Reading ahead into that buffer takes the hello in one read.
-	b.Run("go_default_buffer_ahead", func(b *testing.B) {
-		in := inputs["go_default"]
-		b.ReportAllocs()
-		b.SetBytes(int64(len(in)))
-		var c memConn
-		buf := make([]byte, 0, 4096)
-		for b.Loop() {
-			c.reset(in, nil)
-			if _, _, err := sni.Peek(&c, sni.PeekOptions{Timeout: -1, Buffer: buf, ReadAhead: true}); err != nil {
-				b.Fatal(err)
+		b.Run(name, func(b *testing.B) {
+			in := inputs["go_default"]
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			var c memConn
+			buf := make([]byte, 0, 4096)
+			for b.Loop() {
+				c.reset(in, nil)
+				if _, _, err := sni.Peek(&c, sni.PeekOptions{Timeout: -1, Buffer: buf, ReadAhead: ahead}); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 func BenchmarkFingerprints(b *testing.B) {
