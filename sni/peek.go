@@ -53,9 +53,8 @@ type PeekOptions struct {
 // Peek reads only as far as the end of the hello's last record, across any
 // number of records and TCP segments: bytes the client sent after the hello
 // (0-RTT data) stay unread in c, unless [PeekOptions.ReadAhead] is set. It
-// starts no goroutine. Its reads share one
-// deadline (see [PeekOptions]); when the peer is too slow, the error wraps
-// [os.ErrDeadlineExceeded].
+// starts no goroutine. Its reads share one deadline (see [PeekOptions]);
+// when the peer is too slow, the error wraps [os.ErrDeadlineExceeded].
 //
 // The returned connection is not nil even when err is not: the bytes read
 // so far are replayed to whoever reads it next (for example a fallback
@@ -92,8 +91,8 @@ func Peek(c net.Conn, opts PeekOptions) (Hello, *Conn, error) {
 }
 
 // peek reads no more than scan says is missing, until the hello is complete.
-// No valid hello is shorter than the 9 bytes scan first asks for, so Peek
-// never reads past the hello. The first bytes go to pc.first, part of the
+// No valid hello is shorter than the 9 bytes scan first asks for, so
+// without ahead Peek never reads past the hello. The first bytes go to pc.first, part of the
 // Conn allocation; once the first record header is known, one buffer of the
 // record's size (or spare, the caller's buffer, when it is large enough)
 // takes over. With ahead, spare is used from the start and each read may
