@@ -191,7 +191,7 @@ func FuzzPeek(f *testing.F) {
 			s ^= s << 17
 			return int(s % 97)
 		})
-		// Odd seeds also read ahead, into a buffer of up to 4 KiB.
+		// Seeds with bit 1 set read ahead; the buffer is up to 4 KiB.
 		opts := sni.PeekOptions{ReadAhead: seed&2 != 0, Buffer: make([]byte, 0, int(seed>>8%4096))}
 		ph, pc, perr := sni.Peek(&c, opts)
 		h, err := sni.Parse(b)

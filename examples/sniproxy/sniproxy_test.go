@@ -224,8 +224,8 @@ func TestIdleAfterSlowHello(t *testing.T) {
 	if _, err := io.ReadFull(c, make([]byte, len(hello))); err != nil {
 		t.Fatalf("echo of the hello: %v", err)
 	}
-	// Only the client sends (the echo answers, so both ways move), every
-	// 100ms for a second: five idle periods.
+	// Then a byte each way every 100ms for a second, five idle periods:
+	// the session stays open.
 	for i := 0; i < 10; i++ {
 		time.Sleep(100 * time.Millisecond)
 		if _, err := c.Write([]byte{byte(i)}); err != nil {
