@@ -255,7 +255,7 @@ func (p *proxy) start(c net.Conn) {
 		idle = s.start.Add(p.idle) // the first idle deadline, on both connections
 	}
 	hello, sc, err := sni.Peek(c, sni.PeekOptions{Timeout: p.hello, Buffer: *hb, ReadAhead: true, RestoreDeadline: idle})
-	s.name = string(hello.AppendServerName(make([]byte, 0, 256)))
+	s.name = hello.ServerName() // one allocation: the session keeps it for the log
 	rt := p.table.Match(s.name)
 	switch {
 	case err != nil:
@@ -279,10 +279,10 @@ func (p *proxy) start(c net.Conn) {
 		if u.proxy == route.ProxyV1 {
 			h.Version = 1
 		} else if s.name != "" {
-			h.TLVs, _ = proxyproto.AppendTLV(make([]byte, 0, 260), proxyproto.TypeAuthority, []byte(s.name))
+			h.TLVs, _ = proxyproto.AppendTLV(make([]byte, 0, 600), proxyproto.TypeAuthority, []byte(s.name))
 		}
 		if err = s.bc.SetReadDeadline(idle); err == nil && u.proxy != route.ProxyNone {
-			out[0], err = h.Append(make([]byte, 0, 320))
+			out[0], err = h.Append(h.TLVs[len(h.TLVs):]) // the header goes after its TLVs' bytes
 		}
 		if pc, ok := c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
 			out, src = append(out, pc.Buffered()), pc.NetConn()
