@@ -182,11 +182,8 @@ func (k *compiler) classify() {
 
 func (k *compiler) backendsOf(r *route.Route) []*route.Backend {
 	var bs []*route.Backend
-	if b, ok := k.c.BackendByName(r.Backend); ok {
-		bs = append(bs, b)
-	}
-	for _, w := range r.Split {
-		if b, ok := k.c.BackendByName(w.Backend); ok {
+	for _, name := range route.BackendNames(r) {
+		if b, ok := k.c.BackendByName(name); ok {
 			bs = append(bs, b)
 		}
 	}

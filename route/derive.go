@@ -128,6 +128,20 @@ func GatewayHosts(r *Route) []string {
 	return hs
 }
 
+// BackendNames returns the names of the backends route r sends traffic to:
+// its Backend, then the backends of its Split in order. It is empty for a
+// route with neither (a redirect).
+func BackendNames(r *Route) []string {
+	names := make([]string, 0, 1+len(r.Split))
+	if r.Backend != "" {
+		names = append(names, r.Backend)
+	}
+	for _, w := range r.Split {
+		names = append(names, w.Backend)
+	}
+	return names
+}
+
 // ServerName returns the name a tier sends as SNI and Host when it forwards
 // route r to the gateway or originates TLS: GatewayHost when set, else the
 // route's first exact host, else "" (the client's own name is kept).

@@ -139,6 +139,18 @@ func TestDerivations(t *testing.T) {
 	if got := c.GatewayPort(r); got != 443 {
 		t.Errorf("GatewayPort = %d; want 443", got)
 	}
+	for _, tc := range []struct {
+		r    route.Route
+		want []string
+	}{
+		{route.Route{Backend: "a"}, []string{"a"}},
+		{route.Route{Split: []route.WeightedBackend{{Backend: "a", Weight: 90}, {Backend: "b", Weight: 10}}}, []string{"a", "b"}},
+		{route.Route{Redirect: &route.Redirect{Scheme: "https"}}, []string{}},
+	} {
+		if got := route.BackendNames(&tc.r); !slices.Equal(got, tc.want) {
+			t.Errorf("BackendNames(%+v) = %q; want %q", tc.r, got, tc.want)
+		}
+	}
 	if c.EdgeSendsProxy() {
 		t.Error("EdgeSendsProxy = true without gateway.proxyProtocol")
 	}
