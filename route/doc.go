@@ -20,6 +20,7 @@
 //	TLS       edge         terminates with listener certificates  plain HTTP server for the hosts
 //	TLS       gateway      passes TLS through by SNI              server mode SIMPLE, credential
 //	TLS       backend      passes TLS through by SNI              server mode PASSTHROUGH, tls route
+//	                       (static servers: straight to them)     (static servers: nothing)
 //	HTTPS     (first tier) terminates                             (with an edge: HTTP server)
 //	HTTP      (empty)      routes by Host, plain HTTP onward      HTTP server
 //	HTTP      gateway      originates TLS: sni + Host = host      server mode SIMPLE, credential

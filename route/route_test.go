@@ -223,6 +223,29 @@ func TestUpstream(t *testing.T) {
 	}
 }
 
+// TestPassThroughToServers: an edge without a gateway passes TLS through by
+// SNI to static servers (terminateAt backend), with their PROXY header; the
+// gateway side has nothing for such a route.
+func TestPassThroughToServers(t *testing.T) {
+	c := &route.Config{Name: "edge", Edge: &route.Edge{},
+		Listeners: []route.Listener{{Name: "tls", Port: 443, Protocol: route.TLS}},
+		Routes:    []route.Route{{Name: "legacy", Listener: "tls", Hosts: []string{"legacy.example.com"}, TerminateAt: route.TierBackend, Backend: "vm"}},
+		Backends:  []route.Backend{{Name: "vm", ProxyProtocol: route.ProxyV2, Servers: []route.Server{{Address: "10.0.3.1:443"}}}},
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if addrs, pp := c.Upstream(&c.Routes[0]); !slices.Equal(addrs, []string{"10.0.3.1:443"}) || pp != route.ProxyV2 {
+		t.Errorf("Upstream = %q, %q; want the server with v2", addrs, pp)
+	}
+	// Terminating at the gateway still needs a backend behind it.
+	c.Gateway = &route.Gateway{Addresses: []string{"10.0.0.5"}}
+	c.Routes[0].TerminateAt, c.Routes[0].Credential = route.TierGateway, "legacy"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "routes[0].terminateAt: backend \"vm\" is reached by the edge directly") {
+		t.Errorf("Validate = %v; want the terminateAt error", err)
+	}
+}
+
 func FuzzLoad(f *testing.F) {
 	files, _ := filepath.Glob("../examples/edgegen/testdata/*.yaml")
 	for _, p := range files {

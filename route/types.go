@@ -65,7 +65,9 @@ const (
 	// the gateway with SNI and Host set to the gateway host.
 	TierGateway Tier = "gateway"
 	// TierBackend: TLS passes through every tier (Gateway server mode
-	// PASSTHROUGH) and the backend terminates it.
+	// PASSTHROUGH) and the backend terminates it. A backend of static
+	// servers that the edge reaches directly gets the client's TLS from the
+	// edge, and the gateway does not see the route.
 	TierBackend Tier = "backend"
 )
 

@@ -752,7 +752,7 @@ func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listen
 	}
 	for _, b := range backends {
 		behind := c.BehindGateway(b)
-		if (term == TierGateway || (l.Protocol == TLS && term == TierBackend)) && !behind {
+		if term == TierGateway && !behind {
 			p.add(rp.field(".terminateAt"), "backend %q is reached by the edge directly, not through the gateway", b.Name)
 		}
 		if b.Gateway && l.Protocol != TCP && l.Protocol != TLS {
