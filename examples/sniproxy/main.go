@@ -38,32 +38,33 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err := run(ctx, os.Args[1:], os.Stderr, func(net.Addr, net.Addr) {}); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "sniproxy:", err)
 		os.Exit(1)
 	}
 }
 
-// run parses args, serves until ctx ends, then drains. ready, when not nil,
-// gets the proxy's and the admin listener's addresses (nil without -admin).
+// run parses args, serves until ctx ends, then drains. ready gets the proxy's
+// and the admin listener's addresses (nil without -admin) once both listen.
 func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy, admin net.Addr)) error {
 	fs := flag.NewFlagSet("sniproxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "", "`address` to listen on (default: the -routes listener's, else :8443)")
 	file := fs.String("routes", "", "route `file` (YAML): serve the first TLS listener's pass-through routes")
-	cfg := &route.Config{Listeners: []route.Listener{{Name: "flags", Port: 8443, Protocol: route.TLS}}}
+	cfg := &route.Config{Name: "flags", Edge: &route.Edge{}, Listeners: []route.Listener{{Name: "flags", Port: 8443, Protocol: route.TLS}}}
 	fs.Func("route", "`host=ip:port[,ip:port]`: send SNI host (exact, *.suffix or *) to servers with PROXY v2",
-		func(s string) error { // a backend named host with static servers, and a route to it
+		func(s string) error { // a backend with static servers and a route to it, both named route-N
 			host, list, ok := strings.Cut(s, "=")
 			if !ok {
 				return errors.New("want host=ip:port")
 			}
-			b := route.Backend{Name: host, ProxyProtocol: route.ProxyV2}
+			name := "route-" + strconv.Itoa(len(cfg.Routes)+1)
+			b := route.Backend{Name: name, ProxyProtocol: route.ProxyV2}
 			for a := range strings.SplitSeq(list, ",") {
 				b.Servers = append(b.Servers, route.Server{Address: a})
 			}
 			cfg.Backends = append(cfg.Backends, b)
-			cfg.Routes = append(cfg.Routes, route.Route{Name: host, Listener: "flags", Hosts: []string{host}, Backend: host})
+			cfg.Routes = append(cfg.Routes, route.Route{Name: name, Listener: "flags", Hosts: []string{host}, Backend: name, TerminateAt: route.TierBackend})
 			return nil
 		})
 	var trusted []netip.Prefix
@@ -85,15 +86,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 	} else if (*file == "") == (len(cfg.Routes) == 0) {
 		return errors.New("give either -routes or at least one -route")
 	} else if *file != "" {
-		data, err := os.ReadFile(*file)
-		if err == nil {
-			if cfg, err = route.Parse(data); err == nil {
-				err = cfg.Validate()
-			}
-		}
-		if err != nil {
+		if data, err := os.ReadFile(*file); err != nil {
+			return err
+		} else if cfg, err = route.Parse(data); err != nil {
 			return err
 		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 		if len(addrs) == 0 || cfg.TerminationOf(&r) == route.TierEdge {
 			return fmt.Errorf("route %q: sniproxy passes TLS through to servers", r.Name)
 		}
-		p.routes[r.Name] = &upstream{servers: addrs, proxy: pp}
+		p.routes[r.Name] = &upstream{backend: strings.Join(route.BackendNames(&r), "+"), servers: addrs, proxy: pp}
 	}
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(ctx, "tcp", cmp.Or(*listen, net.JoinHostPort(l.Address, strconv.Itoa(l.Port))))
@@ -140,9 +140,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 		defer srv.Close()
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "routes", p.table.Len())
-	if ready != nil {
-		ready(ln.Addr(), adminAddr)
-	}
+	ready(ln.Addr(), adminAddr)
 	context.AfterFunc(ctx, func() { ln.Close() })
 	p.serve(ln) // until ctx ends
 	log.Info("draining", "active", p.m.active.Load(), "timeout", drain.String())
@@ -173,6 +171,7 @@ var counters = [...]string{"connections_accepted_total", "connections_active", "
 // upstream is where a route goes: servers ("host:port") picked round robin,
 // and the PROXY header they expect.
 type upstream struct {
+	backend string // for the log: the route's backend, or its split's joined by "+"
 	servers []string
 	proxy   route.ProxyProtocol
 	next    atomic.Uint32
@@ -266,7 +265,7 @@ func (p *proxy) start(c net.Conn) {
 		p.m.noRoute.Add(1)
 	default:
 		u := p.routes[rt.Name]
-		s.be, s.srv = rt.Backend, u.servers[int(u.next.Add(1)-1)%len(u.servers)]
+		s.be, s.srv = u.backend, u.servers[int(u.next.Add(1)-1)%len(u.servers)]
 		// Not DialTCP: it binds even a zero local address, slow under TIME_WAIT pressure.
 		if s.bc, err = p.dialer.DialContext(context.Background(), "tcp", s.srv); err != nil {
 			s.fail, s.errUp = "dial", err

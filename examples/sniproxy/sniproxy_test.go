@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -422,5 +423,38 @@ func TestRouteFileAcceptProxy(t *testing.T) {
 	}
 	if _, _, err := tlsGet(t, rp.addr, "app.example.com", pool); err == nil {
 		t.Error("connection without a PROXY header from a trusted peer was served")
+	}
+
+	// A weighted split goes to the gateway, which splits; the log names
+	// both backends.
+	lb2, err := net.Dial("tcp", rp.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb2.SetDeadline(time.Now().Add(10 * time.Second))
+	hdr.WriteTo(lb2)
+	tc = tls.Client(lb2, &tls.Config{ServerName: "canary.example.com", InsecureSkipVerify: true})
+	if line, err := bufio.NewReader(tc).ReadString('\n'); err != nil || line != "hello from A\n" {
+		t.Fatalf("split route: %q, %v; log:\n%s", line, err, rp.log)
+	}
+	lb2.Close()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(rp.log.String(), "sni=canary.example.com backend=app+app-next"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no session line naming both backends; log:\n%s", rp.log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRouteFlagErrors: routes given as flags are validated like a route
+// file, every problem with its field path.
+func TestRouteFlagErrors(t *testing.T) {
+	var log syncBuffer
+	err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-route", "bad host=127.0.0.1:1", "-route", "ok.example.com=nope"},
+		&log, func(net.Addr, net.Addr) { t.Error("listening with invalid routes") })
+	for _, want := range []string{`routes[0].hosts[0]: "bad host"`, `backends[1].servers[0].address: "nope"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("run = %v; want an error with %s", err, want)
+		}
 	}
 }
