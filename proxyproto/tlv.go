@@ -205,9 +205,18 @@ func (t TLV) SSL() (s SSL, ok bool) {
 // type 0xEA whose first value byte is [SubtypeAWSVPCEndpointID].
 func (t TLVs) AWSVPCEndpointID() ([]byte, bool) {
 	for tlv := range t.All() {
-		if tlv.Type == TypeAWS && len(tlv.Value) > 0 && tlv.Value[0] == SubtypeAWSVPCEndpointID {
-			return tlv.Value[1:], true
+		if id, ok := tlv.AWSVPCEndpointID(); ok {
+			return id, true
 		}
+	}
+	return nil, false
+}
+
+// AWSVPCEndpointID returns the AWS VPC endpoint ID when t is a TLV of type
+// 0xEA whose first value byte is [SubtypeAWSVPCEndpointID].
+func (t TLV) AWSVPCEndpointID() ([]byte, bool) {
+	if t.Type == TypeAWS && len(t.Value) > 0 && t.Value[0] == SubtypeAWSVPCEndpointID {
+		return t.Value[1:], true
 	}
 	return nil, false
 }
@@ -217,9 +226,19 @@ func (t TLVs) AWSVPCEndpointID() ([]byte, bool) {
 // then a little-endian uint32.
 func (t TLVs) AzurePrivateEndpointLinkID() (uint32, bool) {
 	for tlv := range t.All() {
-		if tlv.Type == TypeAzure && len(tlv.Value) == 5 && tlv.Value[0] == SubtypeAzurePrivateEndpointLinkID {
-			return binary.LittleEndian.Uint32(tlv.Value[1:]), true
+		if id, ok := tlv.AzurePrivateEndpointLinkID(); ok {
+			return id, true
 		}
+	}
+	return 0, false
+}
+
+// AzurePrivateEndpointLinkID returns the Azure private endpoint LinkID when
+// t is a TLV of type 0xEE, 5 bytes long, subtype
+// [SubtypeAzurePrivateEndpointLinkID] then a little-endian uint32.
+func (t TLV) AzurePrivateEndpointLinkID() (uint32, bool) {
+	if t.Type == TypeAzure && len(t.Value) == 5 && t.Value[0] == SubtypeAzurePrivateEndpointLinkID {
+		return binary.LittleEndian.Uint32(t.Value[1:]), true
 	}
 	return 0, false
 }
@@ -228,9 +247,18 @@ func (t TLVs) AzurePrivateEndpointLinkID() (uint32, bool) {
 // connection ID: a TLV of type 0xE0 holding a big-endian uint64.
 func (t TLVs) GCPPSCConnectionID() (uint64, bool) {
 	for tlv := range t.All() {
-		if tlv.Type == TypeGCP && len(tlv.Value) == 8 {
-			return binary.BigEndian.Uint64(tlv.Value), true
+		if id, ok := tlv.GCPPSCConnectionID(); ok {
+			return id, true
 		}
+	}
+	return 0, false
+}
+
+// GCPPSCConnectionID returns the Google Cloud Private Service Connect
+// connection ID when t is a TLV of type 0xE0 holding a big-endian uint64.
+func (t TLV) GCPPSCConnectionID() (uint64, bool) {
+	if t.Type == TypeGCP && len(t.Value) == 8 {
+		return binary.BigEndian.Uint64(t.Value), true
 	}
 	return 0, false
 }

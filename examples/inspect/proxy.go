@@ -25,8 +25,12 @@ type proxyJSON struct {
 
 // tlvJSON is one TLV: its type name ("ALPN", "SSL", "0x99"), its value as
 // text when it is printable UTF-8 (else hex), and for SSL the parsed fields.
+// The cloud TLVs known to [proxyproto.TLVs] are decoded: AWS's VPC endpoint
+// ID and Azure's private endpoint LinkID with their subtype, GCP's Private
+// Service Connect ID; the numbers are written in decimal.
 type tlvJSON struct {
 	Type               string    `json:"type"`
+	Subtype            *uint8    `json:"subtype,omitempty"`
 	Value              *string   `json:"value,omitempty"`
 	Hex                string    `json:"hex,omitempty"`
 	Len                *int      `json:"len,omitempty"` // NOOP padding length
@@ -71,6 +75,10 @@ func tlvLine(t proxyproto.TLV) tlvJSON {
 	case proxyproto.TypeCRC32C:
 		v := "0x" + hex.EncodeToString(t.Value)
 		j.Value = &v
+	case proxyproto.TypeAWS, proxyproto.TypeAzure, proxyproto.TypeGCP:
+		if !cloudTLV(&j, t) {
+			j.Hex = hex.EncodeToString(t.Value)
+		}
 	case proxyproto.TypeSSL:
 		s, ok := t.SSL()
 		if !ok {
@@ -91,6 +99,25 @@ func tlvLine(t proxyproto.TLV) tlvJSON {
 		}
 	}
 	return j
+}
+
+// cloudTLV fills j from a cloud provider's TLV and reports whether t was
+// one in the form the proxyproto helpers accept.
+func cloudTLV(j *tlvJSON, t proxyproto.TLV) bool {
+	var v string
+	if id, ok := t.AWSVPCEndpointID(); ok && printable(id) {
+		v = string(id)
+	} else if id, ok := t.AzurePrivateEndpointLinkID(); ok {
+		v = strconv.FormatUint(uint64(id), 10)
+	} else if id, ok := t.GCPPSCConnectionID(); ok {
+		v = strconv.FormatUint(id, 10)
+		j.Value = &v
+		return true
+	} else {
+		return false
+	}
+	j.Subtype, j.Value = &t.Value[0], &v
+	return true
 }
 
 func printable(b []byte) bool {

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/drawbridge-go/drawbridge/proxyproto"
 )
 
 const proxyTestdata = "../../proxyproto/testdata"
@@ -88,5 +91,42 @@ func TestRunProxyGolden(t *testing.T) {
 	}
 	if code := runProxy([]string{"does-not-exist"}, &out, &out); code != 1 {
 		t.Errorf("runProxy(missing file) = %d; want 1", code)
+	}
+}
+
+// TestRunProxyCloudTLVs: the AWS, Azure and GCP TLVs are decoded; one of a
+// subtype or length the helpers do not know stays hex.
+func TestRunProxyCloudTLVs(t *testing.T) {
+	var tlvs proxyproto.TLVs
+	for _, tlv := range []proxyproto.TLV{
+		{Type: proxyproto.TypeAWS, Value: append([]byte{proxyproto.SubtypeAWSVPCEndpointID}, "vpce-08d2bf15fac5001c9"...)},
+		{Type: proxyproto.TypeAzure, Value: []byte{proxyproto.SubtypeAzurePrivateEndpointLinkID, 0x78, 0x56, 0x34, 0x12}},
+		{Type: proxyproto.TypeGCP, Value: []byte{0, 0, 0, 0, 0, 0, 0x01, 0x00}},
+		{Type: proxyproto.TypeAWS, Value: []byte{0x02, 0xff}},
+		{Type: proxyproto.TypeGCP, Value: []byte{1, 2, 3}},
+	} {
+		var err error
+		if tlvs, err = proxyproto.AppendTLV(tlvs, tlv.Type, tlv.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := proxyproto.Header{Version: 2, Command: proxyproto.Proxy, Transport: proxyproto.TCP4,
+		Source: netip.MustParseAddrPort("192.0.2.1:40000"), Destination: netip.MustParseAddrPort("198.51.100.2:443"), TLVs: tlvs}
+	b, err := h.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "cloud.bin")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := runProxy([]string{file}, &out, &out); code != 0 {
+		t.Fatalf("runProxy = %d: %s", code, out.String())
+	}
+	want := `"tlvs":[{"type":"AWS","subtype":1,"value":"vpce-08d2bf15fac5001c9"},{"type":"AZURE","subtype":1,"value":"305419896"},` +
+		`{"type":"GCP","value":"256"},{"type":"AWS","hex":"02ff"},{"type":"GCP","hex":"010203"}]}` + "\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("runProxy printed\n%s\nwant it to end with\n%s", out.String(), want)
 	}
 }
