@@ -89,3 +89,25 @@ func TestJA4Parts(t *testing.T) {
 		}
 	}
 }
+
+// TestJA4StableAcrossPermutation: Chromium sends its extensions in a new
+// order, with new GREASE values, on every connection. JA4 sorts extensions
+// and leaves GREASE out, so two connections give one JA4; JA3 keeps the wire
+// order, so theirs differ.
+func TestJA4StableAcrossPermutation(t *testing.T) {
+	a, err := sni.Parse(readFile(t, "chromium_default.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sni.Parse(readFile(t, "chromium_permuted.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "t13d1516h2_8daaf6152771_806a8c22fdea"
+	if a.JA4() != want || b.JA4() != want {
+		t.Errorf("JA4 = %s and %s; want %s for both", a.JA4(), b.JA4(), want)
+	}
+	if a.JA3() == b.JA3() {
+		t.Errorf("JA3 = %s for both; the captures should differ in extension order", a.JA3())
+	}
+}
