@@ -102,21 +102,24 @@ func tlvLine(t proxyproto.TLV) tlvJSON {
 }
 
 // cloudTLV fills j from a cloud provider's TLV and reports whether t was
-// one in the form the proxyproto helpers accept.
+// one in the form the proxyproto helpers accept. AWS and Azure values start
+// with a subtype.
 func cloudTLV(j *tlvJSON, t proxyproto.TLV) bool {
 	var v string
+	sub := true
 	if id, ok := t.AWSVPCEndpointID(); ok && printable(id) {
 		v = string(id)
 	} else if id, ok := t.AzurePrivateEndpointLinkID(); ok {
 		v = strconv.FormatUint(uint64(id), 10)
 	} else if id, ok := t.GCPPSCConnectionID(); ok {
-		v = strconv.FormatUint(id, 10)
-		j.Value = &v
-		return true
+		v, sub = strconv.FormatUint(id, 10), false
 	} else {
 		return false
 	}
-	j.Subtype, j.Value = &t.Value[0], &v
+	if sub {
+		j.Subtype = &t.Value[0]
+	}
+	j.Value = &v
 	return true
 }
 
