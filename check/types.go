@@ -90,8 +90,17 @@ type EdgeHop struct {
 	TerminatesTLS bool
 	// Backend is the HAProxy backend chosen; empty when none is.
 	Backend string
-	// Redirect reports whether the edge answers with a redirect.
+	// Redirect reports whether the edge answers with a redirect, to
+	// Location.
 	Redirect bool
+	Location string
+	// Status is the status code when the edge answers the request itself
+	// (a redirect, http-request return or deny); zero when it forwards.
+	Status int
+	// HTTP reports whether the edge reads the request as HTTP (a frontend
+	// or backend in mode http): only then are Host, ForwardFor and the
+	// http-request rules in play.
+	HTTP bool
 	// Servers are the backend's servers' addresses ("10.0.0.10:443").
 	Servers []string
 	// Proxy is the PROXY header sent to the servers: "", "v1", "v2",
