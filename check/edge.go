@@ -588,6 +588,7 @@ func (e *Edge) enter(hop *EdgeHop, f *edgeFront, b *edgeBind, fl edgeFlow, port,
 			return
 		}
 		ctx.http, ctx.host, ctx.path = true, fl.host, fl.path
+		hop.HTTP = true
 	} else if fl.tls {
 		ctx.hello, ctx.sni = f.waitsHello, fl.sni
 	}
