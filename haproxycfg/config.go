@@ -17,6 +17,47 @@ type Config struct {
 	Defaults []*Defaults
 	// Proxies are frontends, backends and listens, in the order written.
 	Proxies []*Proxy
+	// Verbatim are sections the model does not express (peers, userlist,
+	// cache, http-errors, ring, program..., or a proxy whose header has more
+	// than a name and "from"), kept as they were read by [Parse].
+	Verbatim []*VerbatimSection
+}
+
+// Verbatim is a directive the model does not express, kept as it was
+// written so that a configuration read by [Parse] writes back equivalent.
+// The writer checks that Text is one line of at most [MaxWords] words that
+// HAProxy's tokenizer accepts and that it does not open a section.
+type Verbatim struct {
+	// Line is the line it was read from; zero for lines built in code.
+	Line int
+	// Text is the directive as written, without leading blanks, trailing
+	// blanks or comment: its quotes, escapes and "$VAR" expansions are
+	// kept. A conditional block (".if" ... ".endif") inside a section is
+	// one Verbatim whose Text holds the block's lines joined by '\n'.
+	Text string
+	// Before places the line among the typed directives of its kind in a
+	// proxy: it is written before the Before-th bind, ACL, tcp-request
+	// content rule, http-request rule, use_backend rule or server (and
+	// default-server) of the section, after all of them when Before is
+	// their count. Other directives keep their order among themselves and
+	// are written after the ACLs, except "monitor fail" (after the
+	// tcp-request content rules), "redirect" (after the http-request rules)
+	// and "use-server" (after default_backend), which HAProxy evaluates
+	// there. Unused in global, defaults and resolvers sections, where
+	// verbatim lines follow the typed ones.
+	Before int
+}
+
+// VerbatimSection is a section kept as written.
+type VerbatimSection struct {
+	// Header is the section's first line ("peers mypeers").
+	Header Verbatim
+	// Lines are the section's directives.
+	Lines []Verbatim
+	// BeforeProxy is the index in [Config.Proxies] of the proxy the section
+	// is written before (after the defaults sections placed there); the
+	// number of proxies writes it after the last one.
+	BeforeProxy int
 }
 
 // Global is HAProxy's global section.
@@ -34,6 +75,12 @@ type Global struct {
 	// ZeroWarning makes HAProxy refuse to start when the configuration
 	// produces a warning.
 	ZeroWarning bool
+	// Line is the line of the section header read by [Parse]; zero when
+	// built in code.
+	Line int
+	// Verbatim are the directives the model does not express, written
+	// after the typed ones in their order.
+	Verbatim []Verbatim
 }
 
 // StatsSocket is the runtime API socket ("stats socket").
@@ -63,6 +110,11 @@ type Resolvers struct {
 	Nameservers     []Nameserver
 	// HoldValid is "hold valid"; zero: not written.
 	HoldValid time.Duration
+	// Line is the line of the section header read by [Parse].
+	Line int
+	// Verbatim are the directives the model does not express, written
+	// after the typed ones in their order.
+	Verbatim []Verbatim
 }
 
 // Nameserver is one "nameserver <name> <address>" line.
@@ -111,6 +163,16 @@ type Defaults struct {
 	// From inherits another named defaults section; empty: none.
 	From string
 	Settings
+	// BeforeProxy is the index in [Config.Proxies] of the first proxy
+	// written after this section: a defaults section applies to the
+	// proxies that follow it. Zero writes it before every proxy; it must
+	// not decrease from one defaults section to the next.
+	BeforeProxy int
+	// Line is the line of the section header read by [Parse].
+	Line int
+	// Verbatim are the directives the model does not express, written
+	// after the typed ones in their order.
+	Verbatim []Verbatim
 }
 
 // ProxyKind is the kind of a proxy section.
@@ -159,6 +221,13 @@ type Proxy struct {
 	// DefaultServer holds options for every server ("default-server").
 	DefaultServer *ServerOptions
 	Servers       []Server
+
+	// Line is the line of the section header read by [Parse]; zero when
+	// built in code.
+	Line int
+	// Verbatim are the directives the model does not express, each placed
+	// by its [Verbatim.Before].
+	Verbatim []Verbatim
 }
 
 // Bind is a "bind" line.
@@ -181,6 +250,8 @@ type Bind struct {
 	// CAFile verifies client certificates; with Verify "required".
 	CAFile string
 	Verify string // "none", "optional", "required"; empty: not written
+	// Line is the line read by [Parse]; zero when built in code.
+	Line int
 }
 
 // StatsPage is the statistics page of a proxy.
@@ -196,6 +267,8 @@ type Server struct {
 	// "abns@name" or "unix@/path".
 	Address string
 	ServerOptions
+	// Line is the line read by [Parse]; zero when built in code.
+	Line int
 }
 
 // ServerOptions are the options of a server or of default-server. Zero
@@ -215,6 +288,10 @@ type ServerOptions struct {
 	Inter          time.Duration
 	Fall           int
 	Rise           int
+	// CheckPort is the port checks connect to ("port"); zero means the
+	// server's. Checks on another port send no PROXY header and use no
+	// TLS unless CheckSendProxy and CheckSSL say so.
+	CheckPort int
 
 	SendProxy        bool
 	SendProxyV2      bool
@@ -235,12 +312,28 @@ type HTTPCheck struct {
 	Version string // empty: HTTP/1.1
 	// Host is the Host header; empty: none.
 	Host string
+	// Expect is the "http-check expect" rule; nil: none (HAProxy then
+	// accepts any 2xx or 3xx status).
+	Expect *CheckExpect
+}
+
+// CheckExpect is an "http-check expect [!] <match> <pattern>" rule.
+type CheckExpect struct {
+	// Not inverts the test ("!").
+	Not bool
+	// Match is "status", "rstatus", "string" or "rstring".
+	Match string
+	// Pattern is the status list ("200", "200-399"), regular expression or
+	// string.
+	Pattern string
 }
 
 // ACL is a named ACL ("acl <name> <fetch> [flags] [--] <patterns>").
 type ACL struct {
 	Name string
 	Match
+	// Line is the line read by [Parse]; zero when built in code.
+	Line int
 }
 
 // MatchMethod is an ACL match method ("-m").
@@ -255,6 +348,19 @@ const (
 	MatchSub     MatchMethod = "sub"   // substring
 	MatchFound   MatchMethod = "found" // the sample exists; no patterns
 	MatchInt     MatchMethod = "int"   // integer
+)
+
+// Match methods that [Parse] reads from existing configurations; the
+// compiler writes none of them ("-m dom" matches a name inside a longer
+// one: "kube.example.com.evil.org" for "kube.example.com").
+const (
+	MatchDom  MatchMethod = "dom"  // a dot-delimited part
+	MatchDir  MatchMethod = "dir"  // a slash-delimited part
+	MatchReg  MatchMethod = "reg"  // a regular expression
+	MatchLen  MatchMethod = "len"  // the length
+	MatchBool MatchMethod = "bool" // the sample is true
+	MatchIP   MatchMethod = "ip"   // an address or network
+	MatchBin  MatchMethod = "bin"  // hex-encoded bytes
 )
 
 // Match is a sample expression tested against patterns.
@@ -312,6 +418,8 @@ const (
 type TCPRule struct {
 	Action TCPAction
 	Cond   *Cond
+	// Line is the line read by [Parse]; zero when built in code.
+	Line int
 }
 
 // HTTPAction is an http-request action.
@@ -348,6 +456,8 @@ type HTTPRule struct {
 	Status      int
 	ContentType string // return only
 	Cond        *Cond
+	// Line is the line read by [Parse]; zero when built in code.
+	Line int
 }
 
 // LogFormat is a log-format string: literal text and sample expressions.
@@ -374,4 +484,6 @@ type UseBackend struct {
 	Backend string
 	Expr    *Sample
 	Cond    *Cond
+	// Line is the line read by [Parse]; zero when built in code.
+	Line int
 }

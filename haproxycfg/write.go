@@ -63,6 +63,9 @@ type writer struct {
 	lineNo       int
 	section      string
 	nwords       int
+	// skipRefs skips the checks of names defined elsewhere (backends,
+	// defaults, resolvers): Parse validates one directive at a time.
+	skipRefs bool
 
 	// names defined, for reference checks
 	backends  map[string]bool
@@ -359,6 +362,15 @@ func (w *writer) config(c *Config) {
 		}
 		seen[k] = true
 	}
+	for _, s := range c.Verbatim {
+		if s == nil {
+			continue
+		}
+		// a proxy kept verbatim ("listen name address") is a backend too
+		if ws, _, err := lexLine(s.Header.Text, MaxWords); err == nil && len(ws) > 1 && (ws[0].s == "backend" || ws[0].s == "listen") {
+			w.backends[ws[1].s] = true
+		}
+	}
 	for _, r := range c.Resolvers {
 		if r != nil {
 			w.resolvers[r.Name] = true
@@ -372,16 +384,109 @@ func (w *writer) config(c *Config) {
 			w.resolversSection(r)
 		}
 	}
-	for _, d := range c.Defaults {
-		if d != nil {
+	// Defaults sections and verbatim sections go before the proxy their
+	// BeforeProxy names: a defaults section applies to the proxies after it.
+	di, vi, lastD, lastV := 0, 0, 0, 0
+	for i := 0; i <= len(c.Proxies); i++ {
+		for ; di < len(c.Defaults) && (c.Defaults[di] == nil || c.Defaults[di].BeforeProxy <= i); di++ {
+			d := c.Defaults[di]
+			if d == nil {
+				continue
+			}
+			if d.BeforeProxy < lastD {
+				w.section = "defaults"
+				w.fail("BeforeProxy", "defaults sections out of order (%d after %d)", d.BeforeProxy, lastD)
+			}
+			lastD = d.BeforeProxy
 			w.defaultsSection(d)
 		}
-	}
-	for _, p := range c.Proxies {
-		if p != nil {
-			w.proxy(p)
+		for ; vi < len(c.Verbatim) && (c.Verbatim[vi] == nil || c.Verbatim[vi].BeforeProxy <= i); vi++ {
+			s := c.Verbatim[vi]
+			if s == nil {
+				continue
+			}
+			if s.BeforeProxy < lastV {
+				w.section = s.Header.Text
+				w.fail("BeforeProxy", "verbatim sections out of order (%d after %d)", s.BeforeProxy, lastV)
+			}
+			lastV = s.BeforeProxy
+			w.verbatimSection(s)
+		}
+		if i < len(c.Proxies) && c.Proxies[i] != nil {
+			w.proxy(c.Proxies[i])
 		}
 	}
+	if di < len(c.Defaults) || vi < len(c.Verbatim) {
+		w.section = ""
+		w.fail("BeforeProxy", "a defaults or verbatim section is placed after proxy %d of %d", len(c.Proxies), len(c.Proxies))
+	}
+}
+
+// verbatimSection writes a section kept as written.
+func (w *writer) verbatimSection(s *VerbatimSection) {
+	w.blank()
+	w.section = s.Header.Text
+	w.verbatimLine("header", s.Header, false)
+	if ws, _, err := lexLine(s.Header.Text, MaxWords); err == nil && len(ws) > 1 && ws[0].s == "defaults" {
+		w.defaults[ws[1].s] = true
+	}
+	for _, v := range s.Lines {
+		w.verbatimLine("", v, true)
+	}
+}
+
+// verbatimLine writes v.Text, which must be one directive (or one
+// conditional block) that HAProxy's tokenizer accepts; a header must open a
+// section and other lines must not.
+func (w *writer) verbatimLine(field string, v Verbatim, indent bool) {
+	lines := strings.Split(v.Text, "\n")
+	depth := 0
+	for i, l := range lines {
+		w.begin(indent)
+		words, _, err := lexLine(l, MaxWords)
+		switch {
+		case strings.ContainsAny(l, "\r\x00"):
+			w.fail(field, "verbatim line %q holds a line end or NUL byte", l)
+		case err != nil:
+			w.fail(field, "verbatim line %q: %s", l, err.detail)
+		case len(words) == 0:
+			w.fail(field, "empty verbatim line")
+		case field == "header" && !sectionKeywords[words[0].s]:
+			w.fail(field, "%q does not open a section", l)
+		case field != "header" && sectionKeywords[words[0].s]:
+			w.fail(field, "verbatim line %q would open a section", l)
+		default:
+			switch words[0].s {
+			case ".if":
+				depth++
+			case ".elif", ".else":
+				if depth == 0 {
+					w.fail(field, "%s outside a conditional block", words[0].s)
+				}
+			case ".endif":
+				depth--
+				if depth < 0 {
+					w.fail(field, ".endif outside a conditional block")
+					depth = 0
+				}
+			}
+			if depth == 0 && i < len(lines)-1 {
+				w.fail(field, "verbatim text holds more than one directive or conditional block")
+			}
+		}
+		w.b = append(w.b, l...)
+		w.end()
+	}
+	if depth != 0 {
+		w.fail(field, "conditional block without .endif")
+	}
+}
+
+// sectionKeywords are the words that open a section in HAProxy 2.6.
+var sectionKeywords = map[string]bool{
+	"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true,
+	"resolvers": true, "peers": true, "userlist": true, "mailers": true, "http-errors": true,
+	"ring": true, "cache": true, "program": true, "fcgi-app": true, "namespace_list": true,
 }
 
 func (w *writer) blank() {
@@ -462,6 +567,9 @@ func (w *writer) global(g *Global) {
 		w.key("zero-warning")
 		w.end()
 	}
+	for _, v := range g.Verbatim {
+		w.verbatimLine("", v, true)
+	}
 }
 
 func (w *writer) log(field string, l Log) {
@@ -509,6 +617,9 @@ func (w *writer) resolversSection(r *Resolvers) {
 		w.dur("hold valid", r.HoldValid)
 		w.end()
 	}
+	for _, v := range r.Verbatim {
+		w.verbatimLine("", v, true)
+	}
 }
 
 func (w *writer) defaultsSection(d *Defaults) {
@@ -525,6 +636,9 @@ func (w *writer) defaultsSection(d *Defaults) {
 	w.from(d.From)
 	w.end()
 	w.settings(&d.Settings)
+	for _, v := range d.Verbatim {
+		w.verbatimLine("", v, true)
+	}
 	if d.Name != "" {
 		w.defaults[d.Name] = true
 	}
@@ -534,7 +648,7 @@ func (w *writer) from(f string) {
 	if f == "" {
 		return
 	}
-	if !w.defaults[f] {
+	if !w.defaults[f] && !w.skipRefs {
 		w.fail("from", "no named defaults section %q before this one", f)
 	}
 	w.key("from")
@@ -619,9 +733,12 @@ func (w *writer) proxy(p *Proxy) {
 	if !back && (len(p.Servers) > 0 || p.DefaultServer != nil || p.Balance != "" || p.HTTPCheck != nil) {
 		w.fail("", "a frontend has no servers, balance or health checks")
 	}
+	vs := groupVerbatim(p.Verbatim)
 	for i := range p.Binds {
+		w.verbatimAt(vs[groupBind], i, len(p.Binds))
 		w.bind(&p.Binds[i])
 	}
+	w.verbatimAt(vs[groupBind], len(p.Binds), len(p.Binds))
 	if p.Stats != nil {
 		w.begin(true)
 		w.keys("stats", "enable")
@@ -640,6 +757,7 @@ func (w *writer) proxy(p *Proxy) {
 		}
 	}
 	for i := range p.ACLs {
+		w.verbatimAt(vs[groupACL], i, len(p.ACLs))
 		a := &p.ACLs[i]
 		w.begin(true)
 		w.key("acl")
@@ -648,6 +766,8 @@ func (w *writer) proxy(p *Proxy) {
 		w.end()
 		w.acls[a.Name] = true
 	}
+	w.verbatimAt(vs[groupACL], len(p.ACLs), len(p.ACLs))
+	w.verbatimAt(vs[groupOther], 0, 0)
 	if p.InspectDelay != 0 {
 		w.begin(true)
 		w.keys("tcp-request", "inspect-delay")
@@ -655,6 +775,7 @@ func (w *writer) proxy(p *Proxy) {
 		w.end()
 	}
 	for i, r := range p.TCPRequestContent {
+		w.verbatimAt(vs[groupTCP], i, len(p.TCPRequestContent))
 		w.begin(true)
 		w.keys("tcp-request", "content")
 		switch r.Action {
@@ -666,10 +787,16 @@ func (w *writer) proxy(p *Proxy) {
 		w.cond(fmt.Sprintf("tcp-request content[%d]", i), r.Cond)
 		w.end()
 	}
+	w.verbatimAt(vs[groupTCP], len(p.TCPRequestContent), len(p.TCPRequestContent))
+	w.verbatimAt(vs[groupMonitor], 0, 0)
 	for i := range p.HTTPRequest {
+		w.verbatimAt(vs[groupHTTP], i, len(p.HTTPRequest))
 		w.httpRule(fmt.Sprintf("http-request[%d]", i), &p.HTTPRequest[i])
 	}
+	w.verbatimAt(vs[groupHTTP], len(p.HTTPRequest), len(p.HTTPRequest))
+	w.verbatimAt(vs[groupRedirect], 0, 0)
 	for i, u := range p.UseBackends {
+		w.verbatimAt(vs[groupUseBackend], i, len(p.UseBackends))
 		field := fmt.Sprintf("use_backend[%d]", i)
 		w.begin(true)
 		w.key("use_backend")
@@ -687,34 +814,22 @@ func (w *writer) proxy(p *Proxy) {
 		w.cond(field, u.Cond)
 		w.end()
 	}
+	w.verbatimAt(vs[groupUseBackend], len(p.UseBackends), len(p.UseBackends))
 	if p.DefaultBackend != "" {
 		w.begin(true)
 		w.key("default_backend")
 		w.backendRef("default_backend", p.DefaultBackend)
 		w.end()
 	}
+	w.verbatimAt(vs[groupUseServer], 0, 0)
 	if p.Balance != "" {
 		w.begin(true)
 		w.key("balance")
 		w.token("balance", p.Balance)
 		w.end()
 	}
-	if hc := p.HTTPCheck; hc != nil {
-		w.begin(true)
-		w.keys("option", "httpchk")
-		w.end()
-		w.begin(true)
-		w.keys("http-check", "send", "meth")
-		w.token("http-check meth", or(hc.Method, "GET"))
-		w.key("uri")
-		w.value("http-check uri", or(hc.URI, "/"))
-		w.key("ver")
-		w.value("http-check ver", or(hc.Version, "HTTP/1.1"))
-		if hc.Host != "" {
-			w.keys("hdr", "Host")
-			w.value("http-check host", hc.Host)
-		}
-		w.end()
+	if p.HTTPCheck != nil {
+		w.httpCheck(p.HTTPCheck)
 	}
 	if p.DefaultServer != nil {
 		w.begin(true)
@@ -724,6 +839,7 @@ func (w *writer) proxy(p *Proxy) {
 	}
 	names := map[string]bool{}
 	for i := range p.Servers {
+		w.verbatimAt(vs[groupServer], i, len(p.Servers))
 		s := &p.Servers[i]
 		field := "server " + s.Name
 		if names[s.Name] {
@@ -737,6 +853,135 @@ func (w *writer) proxy(p *Proxy) {
 		w.serverOptions(field, &s.ServerOptions)
 		w.end()
 	}
+	w.verbatimAt(vs[groupServer], len(p.Servers), len(p.Servers))
+}
+
+// The groups that place a proxy's verbatim lines (see [Verbatim.Before]).
+const (
+	groupOther = iota
+	groupBind
+	groupACL
+	groupTCP
+	groupMonitor
+	groupHTTP
+	groupRedirect
+	groupUseBackend
+	groupUseServer
+	groupServer
+	numGroups
+)
+
+// verbatimGroup returns the group of a verbatim directive: the one of the
+// first line of a conditional block that is not a conditional directive.
+func verbatimGroup(text string) int {
+	for l := range strings.SplitSeq(text, "\n") {
+		ws, _, err := lexLine(l, MaxWords)
+		if err != nil || len(ws) == 0 || strings.HasPrefix(ws[0].s, ".") {
+			continue
+		}
+		second := ""
+		if len(ws) > 1 {
+			second = ws[1].s
+		}
+		switch ws[0].s {
+		case "bind":
+			return groupBind
+		case "acl":
+			return groupACL
+		case "tcp-request":
+			if second == "content" || second == "inspect-delay" {
+				return groupTCP
+			}
+		case "monitor":
+			if second == "fail" {
+				return groupMonitor
+			}
+		case "http-request":
+			return groupHTTP
+		case "redirect":
+			return groupRedirect
+		case "use_backend":
+			return groupUseBackend
+		case "use-server", "default_backend":
+			return groupUseServer
+		case "server", "server-template", "default-server", "balance":
+			return groupServer
+		}
+		return groupOther
+	}
+	return groupOther
+}
+
+// groupVerbatim sorts vs into their groups, keeping their order.
+func groupVerbatim(vs []Verbatim) [numGroups][]Verbatim {
+	var g [numGroups][]Verbatim
+	for _, v := range vs {
+		k := verbatimGroup(v.Text)
+		g[k] = append(g[k], v)
+	}
+	return g
+}
+
+// verbatimAt writes the lines of vs placed before typed directive i of n;
+// at i == n it also writes (and reports) those placed further.
+func (w *writer) verbatimAt(vs []Verbatim, i, n int) {
+	for _, v := range vs {
+		b := v.Before
+		if n == 0 {
+			b = 0 // a group without typed directives
+		}
+		if b < 0 || b > n {
+			if i == n {
+				w.fail("verbatim", "line %q placed before directive %d of %d", v.Text, v.Before, n)
+			} else {
+				continue
+			}
+		}
+		if b == i || (i == n && (b < 0 || b > n)) {
+			w.verbatimLine("", v, true)
+			if w.acls != nil {
+				for l := range strings.SplitSeq(v.Text, "\n") {
+					if ws, _, err := lexLine(l, MaxWords); err == nil && len(ws) > 1 && ws[0].s == "acl" {
+						w.acls[ws[1].s] = true
+					}
+				}
+			}
+		}
+	}
+}
+
+// httpCheck writes option httpchk, http-check send and http-check expect.
+func (w *writer) httpCheck(hc *HTTPCheck) {
+	w.begin(true)
+	w.keys("option", "httpchk")
+	w.end()
+	w.begin(true)
+	w.keys("http-check", "send", "meth")
+	w.token("http-check meth", or(hc.Method, "GET"))
+	w.key("uri")
+	w.value("http-check uri", or(hc.URI, "/"))
+	w.key("ver")
+	w.value("http-check ver", or(hc.Version, "HTTP/1.1"))
+	if hc.Host != "" {
+		w.keys("hdr", "Host")
+		w.value("http-check host", hc.Host)
+	}
+	w.end()
+	if e := hc.Expect; e != nil {
+		w.begin(true)
+		w.keys("http-check", "expect")
+		if e.Not {
+			w.key("!")
+		}
+		switch e.Match {
+		case "status", "rstatus", "string", "rstring":
+			w.key(e.Match)
+		default:
+			w.fail("http-check expect", "unknown match %q", e.Match)
+		}
+		w.value("http-check expect pattern", e.Pattern)
+		w.end()
+	}
 }
 
 func or(s, def string) string {
@@ -747,7 +992,7 @@ func or(s, def string) string {
 }
 
 func (w *writer) backendRef(field, name string) {
-	if !w.backends[name] {
+	if !w.backends[name] && !w.skipRefs {
 		w.fail(field, "no backend named %q", name)
 	}
 	w.name(field, name)
@@ -802,7 +1047,7 @@ func (w *writer) bind(b *Bind) {
 
 func (w *writer) serverOptions(field string, o *ServerOptions) {
 	if o.Resolvers != "" {
-		if !w.resolvers[o.Resolvers] {
+		if !w.resolvers[o.Resolvers] && !w.skipRefs {
 			w.fail(field, "no resolvers section named %q", o.Resolvers)
 		}
 		w.key("resolvers")
@@ -845,6 +1090,13 @@ func (w *writer) serverOptions(field string, o *ServerOptions) {
 	if o.Fall != 0 {
 		w.key("fall")
 		w.int(o.Fall)
+	}
+	if o.CheckPort != 0 {
+		if o.CheckPort < 1 || o.CheckPort > 65535 {
+			w.fail(field+" port", "out of range 1-65535")
+		}
+		w.key("port")
+		w.int(o.CheckPort)
 	}
 	if o.CheckSSL {
 		w.key("check-ssl")
