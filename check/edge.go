@@ -80,6 +80,65 @@ type edgeUse struct {
 	backend string
 	expr    *edgeSample
 	cond    *edgeCond
+	// run indexes the rules from this one on that each test the same
+	// sample with -m str and nothing else: one lookup finds the first of
+	// them that matches, instead of one comparison per rule.
+	run *edgeRun
+}
+
+// edgeRun is an index over consecutive exact-match use_backend rules.
+type edgeRun struct {
+	end    int // the index after the last rule of the run
+	sample *edgeSample
+	icase  bool
+	first  map[string]int // pattern -> the first rule holding it
+}
+
+// indexRuns builds the edgeRun indexes of f's use_backend rules.
+func (f *edgeFront) indexRuns() {
+	key := func(u *edgeUse) (*edgeMatch, bool) {
+		c := u.cond
+		if u.expr != nil || c == nil || c.unless || len(c.terms) != 1 {
+			return nil, false
+		}
+		t := &c.terms[0]
+		if t.not || t.problem != "" || len(t.acls) != 1 {
+			return nil, false
+		}
+		m := t.acls[0]
+		return m, m.method == haproxycfg.MatchStr && m.problem == "" && m.sample.problem == ""
+	}
+	for i := 0; i < len(f.use); {
+		m, ok := key(&f.use[i])
+		if !ok {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(f.use) {
+			n, ok := key(&f.use[j])
+			if !ok || n.icase != m.icase || n.sample.text != m.sample.text {
+				break
+			}
+			j++
+		}
+		if j-i >= edgeSetMin {
+			r := &edgeRun{end: j, sample: &m.sample, icase: m.icase, first: map[string]int{}}
+			for k := i; k < j; k++ {
+				n, _ := key(&f.use[k])
+				for _, p := range n.pats {
+					if r.icase {
+						p = strings.ToLower(p)
+					}
+					if _, dup := r.first[p]; !dup {
+						r.first[p] = k
+					}
+				}
+			}
+			f.use[i].run = r
+		}
+		i = j
+	}
 }
 
 // edgeBack is a backend or listen section, compiled.
@@ -245,6 +304,7 @@ func (e *Edge) compileFront(p *haproxycfg.Proxy, mode haproxycfg.Mode, ff bool, 
 		}
 		f.use = append(f.use, eu)
 	}
+	f.indexRuns()
 	if sni && mode == haproxycfg.ModeTCP {
 		switch {
 		case p.InspectDelay <= 0:
@@ -608,8 +668,22 @@ func (e *Edge) enter(hop *EdgeHop, f *edgeFront, b *edgeBind, fl edgeFlow, port,
 		return
 	}
 	backend := ""
-	for i := range f.use {
+rules:
+	for i := 0; i < len(f.use); i++ {
 		u := &f.use[i]
+		if r := u.run; r != nil {
+			if v, ok := ctx.value(r.sample); ok {
+				if r.icase {
+					v = strings.ToLower(v)
+				}
+				if k, hit := r.first[v]; hit {
+					backend = f.use[k].backend
+					break rules
+				}
+			}
+			i = r.end - 1
+			continue
+		}
 		if !u.cond.eval(&ctx) {
 			continue
 		}

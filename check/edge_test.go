@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -404,5 +405,54 @@ func TestNewEdgeErrors(t *testing.T) {
 	m := hc.MapFile{Name: "a.map"}
 	if _, err := check.NewEdge(&hc.Config{}, []hc.MapFile{m, m}); err == nil || !strings.Contains(err.Error(), "a.map") {
 		t.Errorf("NewEdge with two a.map = %v; want an error naming a.map", err)
+	}
+}
+
+// TestEdgeRuleIndex checks that many consecutive exact-match use_backend
+// rules, which Route looks up in an index, still take the first rule
+// that matches, and that a compiled edge with its hosts inline routes
+// every request as the same edge with its hosts in map files does.
+func TestEdgeRuleIndex(t *testing.T) {
+	sni := hc.Sample{Fetch: "req.ssl_sni", Conv: []hc.Converter{{Name: "lower"}}}
+	fe := &hc.Proxy{Kind: hc.Frontend, Name: "fe", Binds: []hc.Bind{{Address: ":443"}}, InspectDelay: time.Second,
+		TCPRequestContent: []hc.TCPRule{{Action: hc.TCPAccept, Cond: &hc.Cond{Terms: []hc.Term{edgeAnon("req.ssl_hello_type", nil, "", false, "1")}}}},
+		DefaultBackend:    "b99"}
+	cfg := &hc.Config{Proxies: []*hc.Proxy{fe}}
+	for i := range 12 {
+		host := "h" + strconv.Itoa(i) + ".example"
+		if i == 7 {
+			host = "h3.example" // shadowed by rule 3
+		}
+		fe.UseBackends = append(fe.UseBackends, hc.UseBackend{Backend: "b" + strconv.Itoa(i), Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{Sample: sni, Method: hc.MatchStr, Patterns: []string{host, "all.example"}}}}}})
+	}
+	for _, b := range []string{"b0", "b3", "b5", "b11", "b99"} {
+		cfg.Proxies = append(cfg.Proxies, &hc.Proxy{Kind: hc.Backend, Name: b, Servers: []hc.Server{{Name: "s", Address: "10.0.0.1:1"}}})
+	}
+	e := edgeMustNew(t, cfg)
+	for sni, want := range map[string]string{"h3.example": "b3", "H5.example": "b5", "h11.example": "b11", "all.example": "b0", "h12.example": "b99", "": "b99"} {
+		if got := e.Route(check.EdgeRequest{Port: 443, TLS: true, SNI: sni}); got.Backend != want {
+			t.Errorf("Route(SNI %q).Backend = %q; want %q", sni, got.Backend, want)
+		}
+	}
+
+	const n = 300
+	maps, err := hc.Compile(edgeBigConfig(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inline, err := hc.Compiler{MaxInlineHosts: 1 << 30}.Compile(edgeBigConfig(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(maps.Maps) == 0 || len(inline.Maps) != 0 {
+		t.Fatalf("%d and %d map files; want some, then none", len(maps.Maps), len(inline.Maps))
+	}
+	em, ei := edgeMustNew(t, maps.Config, maps.Maps...), edgeMustNew(t, inline.Config)
+	reqs := append(edgeBigRequests(n), check.EdgeRequest{Port: 443, TLS: true, SNI: "nope.example.com"}, check.EdgeRequest{Port: 80, Host: "nope.example.com"})
+	for _, r := range reqs {
+		a, b := em.Route(r), ei.Route(r)
+		if !edgeHopEqual(a, b) {
+			t.Errorf("Route(%+v):\nwith maps %+v\n   inline %+v", r, a, b)
+		}
 	}
 }
