@@ -57,9 +57,17 @@ func Compile(c *route.Config) (*Result, error) {
 // unchanged) and compiles its edge tier. A configuration without an edge
 // tier returns [ErrNoEdge]: the gateway alone is configured by istiocfg.
 func (cp Compiler) Compile(c *route.Config) (*Result, error) {
-	if err := c.Validate(); err != nil {
+	p, err := c.Plan()
+	if err != nil {
 		return nil, err
 	}
+	return cp.CompilePlan(p)
+}
+
+// CompilePlan compiles the edge tier of a plan made by [route.Config.Plan].
+// A plan without an edge tier returns [ErrNoEdge].
+func (cp Compiler) CompilePlan(p *route.Plan) (*Result, error) {
+	c := p.Config
 	if c.Edge == nil {
 		return nil, ErrNoEdge
 	}
@@ -75,25 +83,22 @@ func (cp Compiler) Compile(c *route.Config) (*Result, error) {
 		inline = DefaultMaxInlineHosts
 	}
 	k := &compiler{
-		c:        c,
-		mapDir:   strings.TrimSuffix(mapDir, "/"),
-		inline:   inline,
-		cfg:      &Config{},
-		backends: make(map[string]*route.Backend, len(c.Backends)),
-		out:      map[string]*Proxy{},
-		modeName: map[string]string{},
-		gwTCP:    map[int]string{},
+		c:      c,
+		plan:   p,
+		mapDir: strings.TrimSuffix(mapDir, "/"),
+		inline: inline,
+		cfg:    &Config{},
+		out:    map[string]*Proxy{},
+		pools:  make([]string, len(p.Pools)),
 	}
-	for i := range c.Backends {
-		k.backends[c.Backends[i].Name] = &c.Backends[i]
-	}
-	k.byListener = make(map[string][]*route.Route, len(c.Listeners))
-	for i := range c.Routes {
-		r := &c.Routes[i]
-		k.byListener[r.Listener] = append(k.byListener[r.Listener], r)
+	k.byListener = make(map[string][]*route.RoutePlan, len(c.Listeners))
+	for i := range p.Routes {
+		rp := &p.Routes[i]
+		k.byListener[rp.Listener.Name] = append(k.byListener[rp.Listener.Name], rp)
 	}
 	k.compile()
 	res := &Result{Config: k.cfg, Maps: k.maps}
+	res.Warnings = append(res.Warnings, p.Warnings...)
 	res.Warnings = append(res.Warnings, k.cfg.Lint()...)
 	return res, nil
 }
@@ -101,18 +106,17 @@ func (cp Compiler) Compile(c *route.Config) (*Result, error) {
 func strconvQuote(s string) string { return strconv.Quote(s) }
 
 type compiler struct {
-	c        *route.Config
-	mapDir   string
-	inline   int
-	cfg      *Config
-	maps     []MapFile
-	backends map[string]*route.Backend
+	c      *route.Config
+	plan   *route.Plan
+	mapDir string
+	inline int
+	cfg    *Config
+	maps   []MapFile
 	// byListener are the routes of each listener, in file order.
-	byListener map[string][]*route.Route
-	gwTCP      map[int]string    // gateway port -> its mode tcp backend
+	byListener map[string][]*route.RoutePlan
 	out        map[string]*Proxy // HAProxy backends by name
 	order      []*Proxy          // HAProxy backends in creation order
-	modeName   map[string]string // route backend+mode -> HAProxy backend name
+	pools      []string          // HAProxy backend of each plan pool, once made
 	dns        bool
 }
 
@@ -205,7 +209,7 @@ func (k *compiler) listener(l *route.Listener) {
 		fe.Binds = []Bind{bind}
 		k.cfg.Proxies = append(k.cfg.Proxies, fe)
 		if len(routes) > 0 {
-			fe.DefaultBackend = k.target(routes[0], l, ModeTCP)
+			fe.DefaultBackend = k.target(routes[0], l)
 		}
 	case route.TLS:
 		fe.Mode = ModeTCP
@@ -215,10 +219,10 @@ func (k *compiler) listener(l *route.Listener) {
 		fe.TCPRequestContent = []TCPRule{{Action: TCPAccept, Cond: &Cond{Terms: []Term{{Anon: &Match{
 			Sample: Sample{Fetch: "req.ssl_hello_type"}, Patterns: []string{"1"}}}}}}}
 		k.cfg.Proxies = append(k.cfg.Proxies, fe)
-		var local []*route.Route
-		for _, r := range routes {
-			if c.TerminationOf(r) == route.TierEdge {
-				local = append(local, r)
+		var local []*route.RoutePlan
+		for _, rp := range routes {
+			if rp.Edge.Terminates {
+				local = append(local, rp)
 			}
 		}
 		loop := ""
@@ -269,20 +273,32 @@ type entry struct {
 	backend string
 }
 
-func (k *compiler) entries(routes []*route.Route, target func(*route.Route) string) []entry {
+func (k *compiler) entries(routes []*route.RoutePlan, sniOnly bool, target func(*route.RoutePlan) string) []entry {
 	es := make([]entry, 0, len(routes))
-	for i, r := range routes {
-		b := target(r)
-		for _, h := range r.Hosts {
-			// validated by route: only the routing form is needed here
-			kind, host := hostname.KindExact, hostname.Normalize(h)
+	seen := map[string]bool{}
+	for i, rp := range routes {
+		b := target(rp)
+		path := rp.Route.PathPrefix
+		if sniOnly {
+			// The ClientHello has no path: every route of a host goes to
+			// one place (the planner refuses routes that disagree).
+			path = ""
+		}
+		for _, h := range rp.Hosts {
+			kind, host := hostname.KindExact, h
 			switch {
 			case h == "*":
 				kind, host = hostname.KindAny, ""
 			case strings.HasPrefix(h, "*."):
-				kind, host = hostname.KindWildcard, hostname.Normalize(h[1:])
+				kind, host = hostname.KindWildcard, h[1:]
 			}
-			es = append(es, entry{kind: kind, host: host, path: r.PathPrefix, route: i, name: r.Name, backend: b})
+			if sniOnly {
+				if seen[h] {
+					continue
+				}
+				seen[h] = true
+			}
+			es = append(es, entry{kind: kind, host: host, path: path, route: i, name: rp.Route.Name, backend: b})
 		}
 	}
 	// Evaluation order: exact hosts, then wildcards longest suffix first,
@@ -328,11 +344,11 @@ func boolCmp(a, b bool) int {
 // route writes the routing rules of an HTTP frontend: Host matches in
 // specificity order, path prefixes as named ACLs, exact hosts in a map past
 // the inline limit, def (when not empty) as the default backend.
-func (k *compiler) route(fe *Proxy, l *route.Listener, routes []*route.Route, fetch Sample, def string) {
-	es := k.entries(routes, func(r *route.Route) string { return k.target(r, l, ModeHTTP) })
+func (k *compiler) route(fe *Proxy, l *route.Listener, routes []*route.RoutePlan, fetch Sample, def string) {
+	es := k.entries(routes, false, func(rp *route.RoutePlan) string { return k.target(rp, l) })
 	pathACL := map[string]string{}
-	for _, r := range routes {
-		if r.PathPrefix != "" {
+	for _, rp := range routes {
+		if r := rp.Route; r.PathPrefix != "" {
 			n := "path_" + r.Name
 			pathACL[r.Name] = n
 			fe.ACLs = append(fe.ACLs, ACL{Name: n, Match: Match{Sample: Sample{Fetch: "path"}, Method: MatchBeg, Patterns: []string{r.PathPrefix}}})
@@ -343,12 +359,12 @@ func (k *compiler) route(fe *Proxy, l *route.Listener, routes []*route.Route, fe
 
 // routeSNI writes the SNI routing of a TLS listener's frontend: routes the
 // edge terminates go to loop.
-func (k *compiler) routeSNI(fe *Proxy, l *route.Listener, routes []*route.Route, loop string) {
-	es := k.entries(routes, func(r *route.Route) string {
-		if k.c.TerminationOf(r) == route.TierEdge {
+func (k *compiler) routeSNI(fe *Proxy, l *route.Listener, routes []*route.RoutePlan, loop string) {
+	es := k.entries(routes, true, func(rp *route.RoutePlan) string {
+		if rp.Edge.Terminates {
 			return loop
 		}
-		return k.target(r, l, ModeTCP)
+		return k.target(rp, l)
 	})
 	k.emit(fe, es, sniFetch, nil, "", fe.Name)
 }
@@ -432,22 +448,12 @@ func (k *compiler) redirectHTTPS() string {
 		HTTPRequest: []HTTPRule{{Action: RedirectScheme, Value: Text("https"), Status: 301}}}).Name
 }
 
-// target returns the HAProxy backend route r goes to from a frontend in
-// mode, creating it.
-func (k *compiler) target(r *route.Route, l *route.Listener, mode Mode) string {
-	c := k.c
-	if rd := r.Redirect; rd != nil {
-		return k.redirect(r, l)
+// target returns the HAProxy backend route rp goes to, creating it.
+func (k *compiler) target(rp *route.RoutePlan, l *route.Listener) string {
+	if rp.Edge.Redirect != nil {
+		return k.redirect(rp.Route, l)
 	}
-	name := r.Backend
-	if name == "" && len(r.Split) > 0 {
-		name = r.Split[0].Backend // every split backend is behind the gateway
-	}
-	b := k.backends[name]
-	if c.BehindGateway(b) {
-		return k.gatewayTarget(r, l, b, mode)
-	}
-	return k.staticTarget(r, b, mode)
+	return k.pool(rp.Edge.Pool)
 }
 
 func (k *compiler) redirect(r *route.Route, l *route.Listener) string {
@@ -479,22 +485,14 @@ func (k *compiler) redirect(r *route.Route, l *route.Listener) string {
 	return k.addBackend(p).Name
 }
 
-func setHeaders(r *route.Route) []HTTPRule {
-	var rs []HTTPRule
-	for _, h := range r.SetHeaders {
-		rs = append(rs, HTTPRule{Action: SetHeader, Name: h.Name, Value: Text(h.Value)})
-	}
-	return rs
-}
-
 // verify fills the certificate verification of TLS toward a server: a CA
-// file, "verify none", or the system's CAs when the model says nothing.
-func verify(o *ServerOptions, t *route.OriginateTLS) {
+// file, "verify none", or the system's CAs when the model names neither.
+func verify(o *ServerOptions, caFile string, insecure bool) {
 	switch {
-	case t != nil && t.InsecureSkipVerify:
+	case insecure:
 		o.Verify = "none"
-	case t != nil && t.CAFile != "":
-		o.Verify, o.CAFile = "required", t.CAFile
+	case caFile != "":
+		o.Verify, o.CAFile = "required", caFile
 	default:
 		o.Verify, o.CAFile = "required", "@system-ca"
 	}
@@ -508,167 +506,36 @@ func (k *compiler) serverAddr(host string, port int, o *ServerOptions) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-func health(o *ServerOptions, hc *route.HealthCheck) {
-	o.Check = true
-	if hc == nil {
-		return
+// pool returns the HAProxy backend of plan pool i, creating it.
+func (k *compiler) pool(i int) string {
+	if k.pools[i] != "" {
+		return k.pools[i]
 	}
-	if hc.Interval != 0 {
-		o.Inter = hc.Interval.Std()
+	pp := &k.plan.Pools[i]
+	mode := ModeTCP
+	if pp.Mode == route.EdgeHTTP {
+		mode = ModeHTTP
 	}
-	o.Rise, o.Fall = hc.Rise, hc.Fall
-}
-
-func httpCheck(hc *route.HealthCheck, host string) *HTTPCheck {
-	if hc == nil || hc.Path == "" {
-		return nil
+	p := &Proxy{Kind: Backend, Name: pp.Name, Settings: Settings{Mode: mode}, Balance: pp.Balance}
+	if pp.Host != "" {
+		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: "Host", Value: Text(pp.Host)})
 	}
-	return &HTTPCheck{Method: hc.Method, URI: hc.Path, Host: cmp.Or(hostname.Normalize(hc.Host), host)}
-}
-
-// gatewayTarget is a backend of gateway addresses.
-func (k *compiler) gatewayTarget(r *route.Route, l *route.Listener, b *route.Backend, mode Mode) string {
-	c, g := k.c, k.c.Gateway
-	port := c.GatewayPort(r)
-	if mode == ModeTCP {
-		if name, ok := k.gwTCP[port]; ok {
-			return name
-		}
-	}
-	term := c.TerminationOf(r)
-	sn := route.ServerName(r)
-	hc := g.HealthCheck
-	var p *Proxy
-	var o ServerOptions
-	health(&o, hc)
-	o.MaxConn = g.MaxConn
-	if c.EdgeSendsProxy() {
-		o.SendProxyV2, o.CheckSendProxy = true, true
-	}
-	switch {
-	case mode == ModeTCP:
-		name := "gw_tcp_" + strconv.Itoa(port)
-		k.gwTCP[port] = name
-		p = &Proxy{Kind: Backend, Name: name, Settings: Settings{Mode: ModeTCP}}
-		if l.Protocol == route.TLS && hc != nil && hc.Path != "" {
-			// an HTTP check through the TLS the traffic passes through
-			o.CheckSSL = true
-			o.CheckSNI = k.checkHost("")
-			verify(&o, g.TLS)
-		}
-		p.HTTPCheck = httpCheck(hc, k.checkHost(""))
-	case term == route.TierGateway || term == route.TierBackend:
-		// HTTP listener: originate TLS to the gateway, SNI and Host set to
-		// the gateway host.
-		p = &Proxy{Kind: Backend, Name: "rt_" + r.Name, Settings: Settings{Mode: ModeHTTP}}
-		o.SSL, o.CheckSSL = true, true
-		verify(&o, g.TLS)
-		if sn != "" {
-			o.SNI = &Sample{Fetch: "str", Args: []string{sn}}
-			p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: "Host", Value: Text(sn)})
-		} else {
-			o.SNI = &Sample{Fetch: "req.hdr", Args: []string{"host"}, Conv: []Converter{{Name: "host_only"}}}
-		}
-		o.CheckSNI = k.checkHost(sn)
-		p.HTTPCheck = httpCheck(hc, o.CheckSNI)
-		p.HTTPRequest = append(p.HTTPRequest, setHeaders(r)...)
-	default:
-		// plain HTTP to the gateway's HTTP port
-		if r.GatewayHost == "" && len(r.SetHeaders) == 0 {
-			name := "gw_http_" + strconv.Itoa(port)
-			if old, ok := k.out[name]; ok {
-				return old.Name
-			}
-			p = &Proxy{Kind: Backend, Name: name, Settings: Settings{Mode: ModeHTTP}}
-		} else {
-			p = &Proxy{Kind: Backend, Name: "rt_" + r.Name, Settings: Settings{Mode: ModeHTTP}}
-			if r.GatewayHost != "" {
-				p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: "Host", Value: Text(sn)})
-			}
-			p.HTTPRequest = append(p.HTTPRequest, setHeaders(r)...)
-		}
-		if p.Name != "rt_"+r.Name {
-			sn = ""
-		}
-		p.HTTPCheck = httpCheck(hc, k.checkHost(sn))
-	}
-	p.Balance = cmp.Or(g.Balance, b.Balance)
-	for i, a := range g.Addresses {
-		so := o
-		addr := k.serverAddr(a, port, &so)
-		p.Servers = append(p.Servers, Server{Name: "gw" + strconv.Itoa(i+1), Address: addr, ServerOptions: so})
-	}
-	return k.addBackend(p).Name
-}
-
-// checkHost is the name the edge's health checks of the gateway send as SNI
-// and Host: the gateway's healthCheck.host, else sn (the route's server
-// name, for a backend of one route), else the first server name of the
-// routes behind the gateway, in file order.
-func (k *compiler) checkHost(sn string) string {
-	if hc := k.c.Gateway.HealthCheck; hc != nil && hc.Host != "" {
-		return hostname.Normalize(hc.Host)
-	}
-	if sn != "" {
-		return sn
-	}
-	for i := range k.c.Routes {
-		r := &k.c.Routes[i]
-		if b, ok := k.backends[r.Backend]; ok && k.c.BehindGateway(b) {
-			if n := route.ServerName(r); n != "" {
-				return n
-			}
-		}
-	}
-	return ""
-}
-
-// staticTarget is a backend of a route backend's static servers.
-func (k *compiler) staticTarget(r *route.Route, b *route.Backend, mode Mode) string {
-	var name string
-	if len(r.SetHeaders) > 0 {
-		name = "rt_" + r.Name
-	} else {
-		key := b.Name + " " + string(mode)
-		if n, ok := k.modeName[key]; ok {
-			return n
-		}
-		name = "be_" + b.Name
-		if _, taken := k.out[name]; taken {
-			name += "_" + string(mode)
-		}
-		k.modeName[key] = name
-	}
-	p := &Proxy{Kind: Backend, Name: name, Settings: Settings{Mode: mode}, Balance: b.Balance}
-	if mode == ModeHTTP {
-		p.HTTPRequest = setHeaders(r)
+	for _, h := range pp.SetHeaders {
+		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: h.Name, Value: Text(h.Value)})
 	}
 	var o ServerOptions
-	o.MaxConn = b.MaxConn
-	sn := route.ServerName(r)
-	if t := b.TLS; t != nil && !t.Disable {
+	o.MaxConn = pp.MaxConn
+	if t := pp.TLS; t != nil {
 		o.SSL = true
-		verify(&o, t)
+		verify(&o, t.CAFile, t.InsecureSkipVerify)
 		switch {
 		case t.SNI != "":
-			o.SNI = &Sample{Fetch: "str", Args: []string{hostname.Normalize(t.SNI)}}
-		case mode == ModeHTTP:
+			o.SNI = &Sample{Fetch: "str", Args: []string{t.SNI}}
+		case t.SNIFromHost:
 			o.SNI = &Sample{Fetch: "req.hdr", Args: []string{"host"}, Conv: []Converter{{Name: "host_only"}}}
 		}
 	}
-	if hc := b.HealthCheck; hc != nil {
-		health(&o, hc)
-		if o.SSL {
-			o.CheckSSL = true
-			if b.TLS.SNI != "" {
-				o.CheckSNI = hostname.Normalize(b.TLS.SNI)
-			} else {
-				o.CheckSNI = cmp.Or(hostname.Normalize(hc.Host), sn)
-			}
-		}
-		p.HTTPCheck = httpCheck(hc, cmp.Or(o.CheckSNI, sn))
-	}
-	switch b.ProxyProtocol {
+	switch pp.Proxy {
 	case route.ProxyV1:
 		o.SendProxy = true
 	case route.ProxyV2:
@@ -678,16 +545,32 @@ func (k *compiler) staticTarget(r *route.Route, b *route.Backend, mode Mode) str
 	case route.ProxyV2SSLCN:
 		o.SendProxyV2SSLCN = true
 	}
-	if b.ProxyProtocol != route.ProxyNone && o.Check {
-		o.CheckSendProxy = true
+	if ck := pp.Check; ck != nil {
+		o.Check = true
+		o.Inter, o.Rise, o.Fall = ck.Interval, ck.Rise, ck.Fall
+		o.CheckPort = ck.Port
+		if ck.TLS {
+			o.CheckSSL = true
+			o.CheckSNI = ck.SNI
+			if !o.SSL {
+				verify(&o, ck.CAFile, ck.InsecureSkipVerify)
+			}
+		}
+		o.CheckSendProxy = ck.Proxy
+		if ck.HTTP {
+			p.HTTPCheck = &HTTPCheck{Method: ck.Method, URI: ck.Path, Host: ck.Host}
+		}
 	}
-	for i, s := range b.Servers {
+	prefix := "s"
+	if pp.Kind == route.PoolGateway {
+		prefix = "gw"
+	}
+	for n, s := range pp.Servers {
 		so := o
 		so.Weight, so.Backup = s.Weight, s.Backup
-		host, port, _ := net.SplitHostPort(s.Address)
-		n, _ := strconv.Atoi(port)
-		addr := k.serverAddr(host, n, &so)
-		p.Servers = append(p.Servers, Server{Name: "s" + strconv.Itoa(i+1), Address: addr, ServerOptions: so})
+		addr := k.serverAddr(s.Host, s.Port, &so)
+		p.Servers = append(p.Servers, Server{Name: prefix + strconv.Itoa(n+1), Address: addr, ServerOptions: so})
 	}
-	return k.addBackend(p).Name
+	k.pools[i] = k.addBackend(p).Name
+	return k.pools[i]
 }

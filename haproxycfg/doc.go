@@ -39,7 +39,10 @@
 //
 // # Compiling from route
 //
-// [Compile] validates a [route.Config] and produces the edge tier:
+// [Compile] plans a [route.Config] ([route.Config.Plan]) and writes the edge
+// side of the plan; [Compiler.CompilePlan] takes a plan already made. Every
+// decision (where TLS ends, the pool each route goes to, SNI, Host, PROXY,
+// the health check of each pool) is the plan's:
 //
 //   - HTTP and HTTPS listeners become mode http frontends routing on
 //     req.hdr(host),host_only,lower: exact hosts (inline, or in a map_str
@@ -53,10 +56,10 @@
 //     local frontend with accept-proxy and the listener's certificates;
 //     a name no route matches is refused;
 //   - TCP listeners forward the port;
-//   - traffic for the gateway goes to its addresses on
-//     [route.Config.GatewayPort], with send-proxy-v2 exactly when
-//     [route.Config.EdgeSendsProxy]; TLS originated to it sends SNI and Host
-//     from [route.ServerName] and checks with check-sni;
+//   - each [route.Pool] becomes a backend: the gateway's addresses on the
+//     pool's gateway port, with send-proxy-v2 exactly when the gateway
+//     accepts it; TLS originated to it sends the gateway host as SNI and
+//     Host (or the request's Host), and checks with check-sni;
 //   - host names as server addresses get a resolvers section with
 //     parse-resolv-conf and "init-addr none";
 //   - redirects, ACME challenge paths (ordinary path-prefix routes) and the
@@ -75,11 +78,12 @@
 // redirect_https. Map files are <config>-<frontend>.map.
 //
 // Servers that receive the PROXY protocol also get check-send-proxy, so that
-// health checks pass a listener that requires the header. TLS toward a
-// server with neither a CA file nor insecureSkipVerify is verified against
-// the system's CAs (ca-file @system-ca). Health checks of the gateway send
-// healthCheck.host as SNI and Host, else the route's [route.ServerName],
-// else the first server name among the routes behind the gateway.
+// health checks pass a listener that requires the header, unless the check
+// goes to another port ("port", such as the gateway's readiness endpoint on
+// 15021). TLS toward a server with neither a CA file nor insecureSkipVerify
+// is verified against the system's CAs (ca-file @system-ca). The SNI and
+// Host of each check are the plan's ([route.Check]): a name the gateway
+// serves with the same server as the pool's traffic.
 //
 // Usage:
 //

@@ -233,30 +233,23 @@ const (
 
 // ProxyProtocolEnvoyFilter returns the legacy way (before Istio 1.23's
 // gatewayTopology.proxyProtocol) to make the gateway workloads selected by
-// selector accept the PROXY protocol: a LISTENER MERGE patch in the GATEWAY
-// context setting the listener filters to proxy_protocol, then
-// tls_inspector, each with its typed_config (current Envoy refuses filters
-// without one).
+// selector accept the PROXY protocol: a LISTENER_FILTER patch in the
+// GATEWAY context that inserts proxy_protocol first, before the
+// tls_inspector Istio already puts on TLS ports (a LISTENER MERGE would
+// append it after that one), with its typed_config (current Envoy refuses
+// filters without one).
 func ProxyProtocolEnvoyFilter(selector map[string]string) *networking.EnvoyFilter {
-	filter := func(name, typ string) *structpb.Value {
-		return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
-			"name": structpb.NewStringValue(name),
-			"typed_config": structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
-				"@type": structpb.NewStringValue(typ),
-			}}),
-		}})
-	}
 	return &networking.EnvoyFilter{
 		WorkloadSelector: &networking.WorkloadSelector{Labels: selector},
 		ConfigPatches: []*networking.EnvoyFilter_EnvoyConfigObjectPatch{{
-			ApplyTo: networking.EnvoyFilter_LISTENER,
+			ApplyTo: networking.EnvoyFilter_LISTENER_FILTER,
 			Match:   &networking.EnvoyFilter_EnvoyConfigObjectMatch{Context: networking.EnvoyFilter_GATEWAY},
 			Patch: &networking.EnvoyFilter_Patch{
-				Operation: networking.EnvoyFilter_Patch_MERGE,
+				Operation: networking.EnvoyFilter_Patch_INSERT_FIRST,
 				Value: &structpb.Struct{Fields: map[string]*structpb.Value{
-					"listener_filters": structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{
-						filter(ProxyProtocolFilter, ProxyProtocolFilterType),
-						filter(TLSInspectorFilter, TLSInspectorFilterType),
+					"name": structpb.NewStringValue(ProxyProtocolFilter),
+					"typed_config": structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
+						"@type": structpb.NewStringValue(ProxyProtocolFilterType),
 					}}),
 				}},
 			},

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
-	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
-	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/drawbridge-go/drawbridge/internal/golden"
 	"github.com/drawbridge-go/drawbridge/route"
@@ -153,13 +150,19 @@ func TestCompileWarnings(t *testing.T) {
 	}{
 		{"proxy only", func(c *route.Config) {}, nil},
 		{"proxy + numTrustedProxies", func(c *route.Config) { c.Gateway.NumTrustedProxies = ptr(1) }, []string{"gateway.numTrustedProxies"}},
-		{"proxy + forwardFor", func(c *route.Config) { c.Edge.ForwardFor = true }, []string{"edge.forwardFor"}},
+		{"proxy + forwardFor", func(c *route.Config) { c.Edge.ForwardFor = true }, nil},
 		{"proxy + explicit zero", func(c *route.Config) { c.Edge.ForwardFor = true; c.Gateway.NumTrustedProxies = ptr(0) }, nil},
-		{"proxy + L7 check", func(c *route.Config) { c.Gateway.HealthCheck = &route.HealthCheck{Path: "/healthz"} }, []string{"gateway.healthCheck.path"}},
+		{"proxy + L7 check", func(c *route.Config) { c.Gateway.HealthCheck = &route.HealthCheck{Path: "/healthz"} }, nil},
+		{"insecure gateway TLS", func(c *route.Config) {
+			c.Listeners[0].Protocol = route.HTTP
+			c.Routes[0].TerminateAt = route.TierGateway
+			c.Routes[0].Credential = "a"
+			c.Gateway.TLS = &route.OriginateTLS{InsecureSkipVerify: true}
+		}, []string{"gateway.tls.insecureSkipVerify"}},
 		{"envoyFilter + L7 check", func(c *route.Config) {
 			c.Gateway.ProxyProtocol = route.GatewayProxyEnvoyFilter
 			c.Gateway.HealthCheck = &route.HealthCheck{Path: "/"}
-		}, []string{"gateway.healthCheck.path"}},
+		}, nil},
 		{"no proxy + numTrustedProxies + L7 check", func(c *route.Config) {
 			c.Gateway.ProxyProtocol = ""
 			c.Gateway.NumTrustedProxies = ptr(2)
@@ -187,59 +190,4 @@ func TestCompileWarnings(t *testing.T) {
 
 func loadArchive(t testing.TB, name string) *golden.Archive {
 	return golden.Load(t, filepath.Join("testdata", name+".txtar"))
-}
-
-// TestTiersAgree checks the golden configurations against the derivations
-// haproxycfg uses for the edge: every route the edge hands to the gateway
-// finds a Gateway server on route.Config.GatewayPort with all of
-// route.GatewayHosts, and the gateway accepts the PROXY protocol exactly
-// when route.Config.EdgeSendsProxy.
-func TestTiersAgree(t *testing.T) {
-	for _, name := range append(scenarios, extraCompileGolden...) {
-		in, _ := loadArchive(t, name).Get("route.yaml")
-		cfg, err := route.Parse(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Compile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gw *networking.Gateway
-		acceptsProxy := false
-		for _, o := range res.Objects {
-			switch s := o.Spec.(type) {
-			case *networking.Gateway:
-				gw = s
-			case *networking.EnvoyFilter:
-				acceptsProxy = true
-			case *meshv1alpha1.MeshConfig:
-				if s.GetDefaultConfig().GetGatewayTopology().GetProxyProtocol() != nil {
-					acceptsProxy = true
-				}
-			}
-		}
-		if acceptsProxy != cfg.EdgeSendsProxy() {
-			t.Errorf("%s: gateway accepts PROXY = %v, edge sends it = %v", name, acceptsProxy, cfg.EdgeSendsProxy())
-		}
-		for i := range cfg.Routes {
-			r := &cfg.Routes[i]
-			b, ok := cfg.BackendByName(r.Backend)
-			if !ok || !cfg.BehindGateway(b) || b.Gateway {
-				continue
-			}
-			port := uint32(cfg.GatewayPort(r))
-			for _, h := range route.GatewayHosts(r) {
-				found := false
-				for _, s := range gw.GetServers() {
-					if s.GetPort().GetNumber() == port && slices.Contains(s.GetHosts(), h) {
-						found = true
-					}
-				}
-				if !found {
-					t.Errorf("%s: route %s: no Gateway server on port %d for host %q", name, r.Name, port, h)
-				}
-			}
-		}
-	}
 }

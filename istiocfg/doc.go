@@ -27,10 +27,12 @@
 //
 // # Compile
 //
-// [Compile] validates a route.Config and derives the gateway tier with the
-// derivations haproxycfg uses for the edge ([route.GatewayHosts],
-// [route.Config.GatewayPort], [route.Config.TerminationOf],
-// [route.Config.EdgeSendsProxy], [route.Config.NumTrustedProxies]):
+// [Compile] plans a route.Config ([route.Config.Plan]) and writes the
+// gateway side of the plan; [CompilePlan] takes a plan already made, the one
+// haproxycfg.CompilePlan writes the edge side of. Every decision (the
+// gateway port and server of each route, where TLS ends, the trusted
+// proxies, the SNI toward backends) is the plan's; the compiler only turns
+// it into objects:
 //
 //	route                                  istiocfg
 //	routes to services, external hosts,    one Gateway (servers grouped by port,
@@ -45,27 +47,27 @@
 //	                                         port matches when it spans ports
 //	meshBackend                            gateways [gateway, mesh] and a mesh route
 //	                                         (keeping the port) to that backend
-//	redirectHTTPS without an edge          HTTP server "*" with httpsRedirect, or a
-//	                                         catch-all redirect route
+//	redirectHTTPS without an edge          HTTP server "*" with httpsRedirect in a
+//	                                         Gateway of its own (<name>-redirect), or
+//	                                         a catch-all redirect route
 //	external backend                       ServiceEntry MESH_EXTERNAL, DNS
 //	static servers without an edge         ServiceEntry MESH_EXTERNAL, STATIC endpoints
 //	backend tls                            DestinationRule: SIMPLE with sni, or DISABLE
 //	gateway.accessLog                      Telemetry with the envoy provider
-//	gateway.proxyProtocol native,          IstioOperator spec.meshConfig.defaultConfig
-//	  numTrustedProxies                      .gatewayTopology (and the same as the
-//	                                         proxy.istio.io/config pod annotation in
-//	                                         [Result.GatewayPodAnnotations])
-//	gateway.proxyProtocol envoyFilter      the legacy EnvoyFilter: proxy_protocol
-//	                                         before tls_inspector, with typed_config
+//	gateway.proxyProtocol native,          gatewayTopology in the proxy.istio.io/config
+//	  numTrustedProxies                      pod annotation of the gateway workload
+//	                                         ([Result.GatewayPodAnnotations];
+//	                                         [AppendGatewayValues] writes it as Helm
+//	                                         values of the istio/gateway chart): it
+//	                                         reaches this gateway only
+//	gateway.proxyProtocol envoyFilter      the legacy EnvoyFilter: a LISTENER_FILTER
+//	                                         patch inserting proxy_protocol first,
+//	                                         before the tls_inspector Istio adds
 //
 // Backends of kind gateway (the edge hands traffic over unchanged) yield no
-// routing objects: only the PROXY-protocol and topology settings. Compile
-// returns [route.Warning]s for combinations Istio documents as surprising:
-// numTrustedProxies together with the PROXY protocol (Istio then takes the
-// client address from X-Forwarded-For and ignores the PROXY header's), the
-// PROXY protocol with HTTP health checks (the gateway's PROXY protocol is
-// TCP-only; status-port checks need ENVOY_STATUS_PORT_ENABLE_PROXY_PROTOCOL),
-// and unverified TLS origination.
+// routing objects: only the PROXY-protocol and topology settings. The
+// plan's [route.Warning]s (numTrustedProxies set together with the PROXY
+// protocol, unverified TLS origination) come back in [Result.Warnings].
 //
 // # Usage
 //

@@ -39,14 +39,12 @@ backends:
 		fmt.Println(err)
 		return
 	}
-	for _, w := range res.Warnings {
-		fmt.Println("warning at", w.Path)
-	}
+	fmt.Println("gateway pods:", res.GatewayPodAnnotations)
 	if err := istiocfg.WriteYAML(os.Stdout, res.Objects...); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// warning at edge.forwardFor
+	// gateway pods: map[proxy.istio.io/config:{"gatewayTopology":{"proxyProtocol":{}}}]
 	// apiVersion: networking.istio.io/v1
 	// kind: Gateway
 	// metadata:
@@ -65,18 +63,6 @@ backends:
 	//       credentialName: shop-cert
 	//   selector:
 	//     istio: ingressgateway
-	// ---
-	// apiVersion: install.istio.io/v1alpha1
-	// kind: IstioOperator
-	// metadata:
-	//   name: web-topology
-	//   namespace: istio-system
-	// spec:
-	//   meshConfig:
-	//     defaultConfig:
-	//       gatewayTopology:
-	//         numTrustedProxies: 1
-	//         proxyProtocol: {}
 	// ---
 	// apiVersion: networking.istio.io/v1
 	// kind: VirtualService

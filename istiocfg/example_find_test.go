@@ -3,7 +3,6 @@ package istiocfg_test
 import (
 	"fmt"
 
-	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1"
 
 	"github.com/drawbridge-go/drawbridge/istiocfg"
@@ -33,11 +32,9 @@ func ExampleResult_Find() {
 	}
 	vs, _ := res.Find(istiocfg.KindVirtualService, "shop")
 	fmt.Println("routes to", vs.Spec.(*networking.VirtualService).GetHttp()[0].GetRoute()[0].GetDestination().GetHost())
-	op := res.OfKind(istiocfg.KindIstioOperator)[0]
-	topo := op.Spec.(*meshv1alpha1.MeshConfig).GetDefaultConfig().GetGatewayTopology()
-	fmt.Println("gateway expects PROXY protocol:", topo.GetProxyProtocol() != nil)
+	fmt.Println("gateway pods:", istiocfg.ProxyConfigAnnotation+"="+res.GatewayPodAnnotations[istiocfg.ProxyConfigAnnotation])
 	// Output:
 	// 443 [shop.example.com] SIMPLE shop-cert
 	// routes to web.shop.svc.cluster.local
-	// gateway expects PROXY protocol: true
+	// gateway pods: proxy.istio.io/config={"gatewayTopology":{"proxyProtocol":{}}}
 }

@@ -95,10 +95,16 @@ type HealthCheck struct {
 	// when the connection is TLS, with SNI); empty means a TCP connect check
 	// (TLS handshake when the connection is TLS).
 	Path string `json:"path,omitempty"`
+	// Port, when set, checks this port instead of the traffic's: a plain
+	// connection without TLS or PROXY header, such as Istio's gateway
+	// readiness endpoint (port 15021, path /healthz/ready).
+	Port int `json:"port,omitempty"`
 	// Method is the HTTP method. Empty means GET.
 	Method string `json:"method,omitempty"`
-	// Host is the Host header of HTTP checks. Empty means the route's
-	// gateway host or first exact host.
+	// Host is the SNI and Host header of checks through TLS and of HTTP
+	// checks, when the traffic checked serves it. Empty means the route's
+	// gateway host or first exact host; a TLS handshake check of a route
+	// with only wildcard hosts sends "health" under the first wildcard.
 	Host string `json:"host,omitempty"`
 	// Interval between checks. Zero means 2s.
 	Interval Duration `json:"interval,omitempty"`

@@ -2,8 +2,6 @@ package route
 
 import (
 	"time"
-
-	"github.com/drawbridge-go/drawbridge/internal/hostname"
 )
 
 // This file holds the derivations both generators share, so that the edge
@@ -96,38 +94,6 @@ func (c *Config) BehindGateway(b *Backend) bool {
 	return false
 }
 
-// TerminationOf returns where the TLS of route r ends, with the defaults
-// applied: on HTTPS listeners the first tier; on HTTP listeners the route's
-// TerminateAt (empty: no TLS); on TLS listeners the route's TerminateAt; on
-// TCP listeners empty.
-func (c *Config) TerminationOf(r *Route) Tier {
-	l, ok := c.ListenerByName(r.Listener)
-	if !ok {
-		return r.TerminateAt
-	}
-	if l.Protocol == HTTPS && r.TerminateAt == "" {
-		return c.FirstTier()
-	}
-	return r.TerminateAt
-}
-
-// GatewayHosts returns the hosts the gateway knows route r by: its
-// GatewayHost when set, else its hosts in routing form.
-func GatewayHosts(r *Route) []string {
-	if r.GatewayHost != "" {
-		return []string{hostname.Normalize(r.GatewayHost)}
-	}
-	hs := make([]string, 0, len(r.Hosts))
-	for _, h := range r.Hosts {
-		if p, err := hostname.ParsePattern(h); err == nil {
-			hs = append(hs, p.String())
-		} else {
-			hs = append(hs, h)
-		}
-	}
-	return hs
-}
-
 // BackendNames returns the names of the backends route r sends traffic to:
 // its Backend, then the backends of its Split in order. It is empty for a
 // route with neither (a redirect).
@@ -140,52 +106,6 @@ func BackendNames(r *Route) []string {
 		names = append(names, w.Backend)
 	}
 	return names
-}
-
-// ServerName returns the name a tier sends as SNI and Host when it forwards
-// route r to the gateway or originates TLS: GatewayHost when set, else the
-// route's first exact host, else "" (the client's own name is kept).
-func ServerName(r *Route) string {
-	if r.GatewayHost != "" {
-		return hostname.Normalize(r.GatewayHost)
-	}
-	for _, h := range r.Hosts {
-		if p, err := hostname.ParsePattern(h); err == nil && p.Kind() == hostname.KindExact {
-			return p.Name()
-		}
-	}
-	return ""
-}
-
-// EdgeSendsProxy reports whether the edge sends a PROXY protocol (v2) header
-// on its connections to the gateway: exactly when the gateway accepts it.
-func (c *Config) EdgeSendsProxy() bool {
-	return c.Edge != nil && c.Gateway != nil && c.Gateway.ProxyProtocol != GatewayProxyOff
-}
-
-// NumTrustedProxies returns the gateway's numTrustedProxies and whether it is
-// set: the explicit value, or 1 when the edge forwards HTTP with
-// X-Forwarded-For (plus its upstream proxies), or the upstream proxies alone.
-func (c *Config) NumTrustedProxies() (int, bool) {
-	if c.Gateway == nil {
-		return 0, false
-	}
-	if c.Gateway.NumTrustedProxies != nil {
-		return *c.Gateway.NumTrustedProxies, true
-	}
-	if c.Edge == nil {
-		return 0, false
-	}
-	n := c.Edge.UpstreamProxies
-	if c.Edge.ForwardFor {
-		for _, l := range c.Listeners {
-			if l.Protocol == HTTP || l.Protocol == HTTPS || l.Protocol == TLS {
-				n++
-				break
-			}
-		}
-	}
-	return n, n > 0
 }
 
 // GatewayName returns the Gateway resource's name.
@@ -210,44 +130,6 @@ func (c *Config) GatewaySelector() map[string]string {
 		return c.Gateway.Selector
 	}
 	return DefaultGatewaySelector()
-}
-
-// GatewayPort returns the gateway port the edge (or a client, without an
-// edge) reaches route r's traffic on: the HTTPS port when the traffic
-// carries TLS to the gateway, the HTTP port for plain HTTP, the listener's
-// own port for TCP.
-func (c *Config) GatewayPort(r *Route) int {
-	l, ok := c.ListenerByName(r.Listener)
-	if !ok {
-		return 0
-	}
-	if c.Edge == nil {
-		return l.Port
-	}
-	httpPort, httpsPort := DefaultHTTPPort, DefaultHTTPSPort
-	if c.Gateway != nil {
-		if c.Gateway.HTTPPort != 0 {
-			httpPort = c.Gateway.HTTPPort
-		}
-		if c.Gateway.HTTPSPort != 0 {
-			httpsPort = c.Gateway.HTTPSPort
-		}
-	}
-	switch l.Protocol {
-	case TCP:
-		return l.Port
-	case TLS:
-		if c.TerminationOf(r) == TierEdge {
-			return httpPort
-		}
-		return httpsPort
-	case HTTP, HTTPS:
-		if t := c.TerminationOf(r); t == TierGateway || t == TierBackend {
-			return httpsPort
-		}
-		return httpPort
-	}
-	return 0
 }
 
 // Or returns d, or def when d is zero.

@@ -35,12 +35,35 @@
 // Which tier reaches a backend follows from its kind: services and external
 // hosts are behind the gateway; static servers are reached by the edge (or,
 // without an edge, by the gateway through a STATIC ServiceEntry); a Gateway
-// backend hands traffic to the gateway unchanged. The PROXY protocol toward
-// the gateway is on exactly when the gateway accepts it
-// ([Gateway.ProxyProtocol]), see [Config.EdgeSendsProxy]; the gateway's
-// numTrustedProxies comes from [Config.NumTrustedProxies]; the gateway port
-// a route arrives on from [Config.GatewayPort]; the name sent as SNI and Host
-// from [ServerName]; the gateway's hosts from [GatewayHosts].
+// backend hands traffic to the gateway unchanged. A route the edge
+// terminates can re-encrypt to the gateway ([Route.Reencrypt]).
+//
+// # The plan
+//
+// [Config.Plan] validates a Config and makes every decision of both tiers
+// once, in a [Plan]: per route, where TLS ends, the edge's mode and the
+// [Pool] it sends to (addresses, PROXY header, TLS with its SNI, Host, the
+// health check with its SNI and Host), the gateway port and
+// [GatewayServer] the traffic lands on, what the gateway does with it, and
+// for the gateway as a whole its servers and numTrustedProxies. Both
+// generators and custom proxies read the Plan; none derives a decision of
+// its own, so the tiers cannot disagree. Every refusal happens in
+// [Config.Validate] (Plan without its result), with a field path, before
+// anything is written:
+//
+//   - two routes that reach one gateway port with one host served two ways
+//     (passed through and terminated, or two credentials), or with the same
+//     host and path but other destinations, or a port carrying two of TCP,
+//     plain HTTP and TLS;
+//   - a numTrustedProxies (given or derived) that would trust an
+//     X-Forwarded-For entry a client wrote on some path into the gateway
+//     (TLS passed through carries the client's own): with the PROXY
+//     protocol the derived number is zero;
+//   - a health check with no host name the checked server serves;
+//   - ACME HTTP-01 challenges routed to another tier than the one that
+//     terminates the host's TLS;
+//   - a credential on a route the gateway does not terminate, a gatewayHost
+//     on TLS the edge passes through.
 //
 // # Files
 //

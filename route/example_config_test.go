@@ -31,18 +31,21 @@ func Example_buildConfig() {
 			Service: &route.Service{Host: "web.shop.svc.cluster.local", Port: 8080},
 		}},
 	}
-	if err := c.Validate(); err != nil {
+	p, err := c.Plan()
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	r := &c.Routes[0]
-	fmt.Println("gateway hosts:", route.GatewayHosts(r))
-	fmt.Println("gateway port:", c.GatewayPort(r))
-	fmt.Println("edge sends PROXY:", c.EdgeSendsProxy())
+	rp := p.Routes[0]
+	pool := p.Pools[rp.Edge.Pool]
+	srv := p.Gateway.Servers[rp.Gateway.Server]
+	fmt.Println("edge:", rp.Edge.Mode, "to", pool.Addresses(), "PROXY", pool.Proxy)
+	fmt.Println("gateway server:", srv.Port, srv.Protocol, srv.Mode, srv.Credential, srv.Hosts)
+	fmt.Println("TLS ends at:", rp.TLSEnds)
 	// Output:
-	// gateway hosts: [shop.example.com *.shop.example.com]
-	// gateway port: 443
-	// edge sends PROXY: true
+	// edge: passthrough to [10.0.0.10:443] PROXY v2
+	// gateway server: 443 HTTPS SIMPLE shop-cert [*.shop.example.com shop.example.com]
+	// TLS ends at: gateway
 }
 
 // Validate reports every problem at once, each with its field path.

@@ -31,7 +31,7 @@ func ExampleTable_Match() {
 
 // Find where a custom edge proxy connects for a server name: the Table
 // finds the route, Upstream gives the addresses and the PROXY header.
-func ExampleConfig_Upstream() {
+func ExamplePlan_Upstream() {
 	c, err := route.Parse([]byte(`
 name: edge
 edge: {}
@@ -45,8 +45,9 @@ backends:
 - {name: app, service: {host: app.prod.svc.cluster.local, port: 8443}}
 - {name: legacy, servers: [{address: "192.0.2.7:443"}], proxyProtocol: v1}
 `))
+	var p *route.Plan
 	if err == nil {
-		err = c.Validate()
+		p, err = c.Plan()
 	}
 	if err != nil {
 		fmt.Println(err)
@@ -58,7 +59,7 @@ backends:
 		return
 	}
 	for _, name := range []string{"shop.example.com", "legacy.example.org"} {
-		addrs, pp := c.Upstream(t.Match(name))
+		addrs, pp := p.Upstream(t.Match(name).Name)
 		fmt.Println(name, addrs, pp)
 	}
 	// Output:

@@ -130,14 +130,27 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestDerivations(t *testing.T) {
-	c := loadFile(t, "../examples/edgegen/testdata/http-reencrypt.yaml")
-	r := &c.Routes[0]
-	if got := route.ServerName(r); got != "helloworld.example.tech" {
-		t.Errorf("ServerName = %q", got)
+func TestPlanScenarios(t *testing.T) {
+	plan := func(file string) *route.Plan {
+		p, err := loadFile(t, "../examples/edgegen/testdata/"+file+".yaml").Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	if got := c.GatewayPort(r); got != 443 {
-		t.Errorf("GatewayPort = %d; want 443", got)
+	// Re-encryption to the gateway: SNI and Host are the gateway host, the
+	// check sends it too.
+	p := plan("http-reencrypt")
+	rp := p.Routes[0]
+	pool := p.Pools[rp.Edge.Pool]
+	if pool.TLS == nil || pool.TLS.SNI != "helloworld.example.tech" || pool.Host != "helloworld.example.tech" || pool.GatewayPort != 443 {
+		t.Errorf("http-reencrypt pool = %+v; want TLS with SNI and Host helloworld.example.tech to port 443", pool)
+	}
+	if c := pool.Check; c == nil || !c.TLS || c.SNI != "helloworld.example.tech" || !c.HTTP || c.Host != "helloworld.example.tech" {
+		t.Errorf("http-reencrypt check = %+v", pool.Check)
+	}
+	if pool.Proxy != route.ProxyNone || p.Gateway.ProxyProtocol != route.GatewayProxyOff {
+		t.Error("PROXY without gateway.proxyProtocol")
 	}
 	for _, tc := range []struct {
 		r    route.Route
@@ -151,28 +164,29 @@ func TestDerivations(t *testing.T) {
 			t.Errorf("BackendNames(%+v) = %q; want %q", tc.r, got, tc.want)
 		}
 	}
-	if c.EdgeSendsProxy() {
-		t.Error("EdgeSendsProxy = true without gateway.proxyProtocol")
-	}
-	p := loadFile(t, "../examples/edgegen/testdata/passthrough-proxy.yaml")
-	if !p.EdgeSendsProxy() {
-		t.Error("EdgeSendsProxy = false with gateway.proxyProtocol native")
-	}
-	if n, ok := p.NumTrustedProxies(); ok {
-		t.Errorf("NumTrustedProxies = %d for a TCP edge; want unset", n)
-	}
-	s := loadFile(t, "../examples/edgegen/testdata/sni-split.yaml")
-	if n, ok := s.NumTrustedProxies(); !ok || n != 1 {
-		t.Errorf("NumTrustedProxies = %d, %v; want 1 (forwardFor)", n, ok)
-	}
-	for _, r := range s.Routes {
-		want := map[string]int{"acme-kube": 80, "kube": 443}[r.Name]
-		b, _ := s.BackendByName(r.Backend)
-		if want == 0 && s.BehindGateway(b) {
-			t.Errorf("route %s: backend %s behind the gateway", r.Name, b.Name)
+	// A TCP edge with PROXY: every pool sends v2, no trusted proxies.
+	p = plan("passthrough-proxy")
+	for _, pool := range p.Pools {
+		if pool.Proxy != route.ProxyV2 {
+			t.Errorf("passthrough-proxy pool %s sends %q; want v2", pool.Name, pool.Proxy)
 		}
-		if want != 0 && s.GatewayPort(&r) != want {
-			t.Errorf("GatewayPort(%s) = %d; want %d", r.Name, s.GatewayPort(&r), want)
+	}
+	if p.Gateway.NumTrustedProxies != 0 {
+		t.Errorf("NumTrustedProxies = %d for a TCP edge; want 0", p.Gateway.NumTrustedProxies)
+	}
+	// The SNI split: PROXY carries the client address, so no XFF is
+	// trusted; each route lands where its TLS ends.
+	p = plan("sni-split")
+	if p.Gateway.NumTrustedProxies != 0 {
+		t.Errorf("NumTrustedProxies = %d with PROXY; want 0", p.Gateway.NumTrustedProxies)
+	}
+	for _, rp := range p.Routes {
+		want := map[string]int{"acme-kube": 80, "kube": 443, "nsg": 443}[rp.Route.Name]
+		switch {
+		case want == 0 && rp.Gateway != nil:
+			t.Errorf("route %s reaches the gateway", rp.Route.Name)
+		case want != 0 && (rp.Gateway == nil || rp.Gateway.Port != want):
+			t.Errorf("route %s: gateway hop %+v; want port %d", rp.Route.Name, rp.Gateway, want)
 		}
 	}
 }
@@ -192,33 +206,44 @@ func TestUpstream(t *testing.T) {
 		{"passthrough-proxy", "http", up{[]string{"192.168.0.50:80"}, route.ProxyV2}},
 		// Static servers in front of the gateway keep their own header.
 		{"sni-split", "acme-edge", up{[]string{"10.0.0.11:8080"}, route.ProxyNone}},
-		{"sni-split", "nsg", up{[]string{"10.0.0.10:443"}, route.ProxyNone}},
+		// Re-encrypted to the gateway's TLS port, with PROXY.
+		{"sni-split", "nsg", up{[]string{"10.0.0.10:443"}, route.ProxyV2}},
+		// Passed through to the gateway's TLS port.
+		{"sni-split", "kube", up{[]string{"10.0.0.10:443"}, route.ProxyV2}},
+		{"sni-split", "nope", up{}},
 	} {
 		c := loadFile(t, "../examples/edgegen/testdata/"+tc.file+".yaml")
-		i := slices.IndexFunc(c.Routes, func(r route.Route) bool { return r.Name == tc.route })
-		if i < 0 {
-			t.Fatalf("%s: no route %s", tc.file, tc.route)
+		p, err := c.Plan()
+		if err != nil {
+			t.Fatal(err)
 		}
-		addrs, pp := c.Upstream(&c.Routes[i])
+		addrs, pp := p.Upstream(tc.route)
 		if !slices.Equal(addrs, tc.want.addrs) || pp != tc.want.pp {
 			t.Errorf("%s/%s: Upstream = %q, %q; want %q, %q", tc.file, tc.route, addrs, pp, tc.want.addrs, tc.want.pp)
 		}
 	}
-	// Without a gateway, static servers are dialed directly; a redirect and
-	// an unknown backend go nowhere.
-	c := &route.Config{Backends: []route.Backend{{Name: "b", ProxyProtocol: route.ProxyV1,
-		Servers: []route.Server{{Address: "10.0.0.1:443"}, {Address: "10.0.0.2:443"}}}}}
+	// Without a gateway, static servers are dialed directly; a redirect
+	// goes nowhere.
+	c := &route.Config{Edge: &route.Edge{},
+		Listeners: []route.Listener{{Name: "http", Port: 80, Protocol: route.HTTP}},
+		Routes: []route.Route{{Name: "a", Listener: "http", Hosts: []string{"a.example.com"}, Backend: "b"},
+			{Name: "r", Listener: "http", Hosts: []string{"*"}, Redirect: &route.Redirect{Scheme: "https"}}},
+		Backends: []route.Backend{{Name: "b", ProxyProtocol: route.ProxyV1,
+			Servers: []route.Server{{Address: "10.0.0.1:443"}, {Address: "10.0.0.2:443"}}}}}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		r    route.Route
+		name string
 		want up
 	}{
-		{route.Route{Backend: "b"}, up{[]string{"10.0.0.1:443", "10.0.0.2:443"}, route.ProxyV1}},
-		{route.Route{Backend: "b", Redirect: &route.Redirect{Scheme: "https"}}, up{}},
-		{route.Route{Backend: "nope"}, up{}},
+		{"a", up{[]string{"10.0.0.1:443", "10.0.0.2:443"}, route.ProxyV1}},
+		{"r", up{}},
 	} {
-		addrs, pp := c.Upstream(&tc.r)
+		addrs, pp := p.Upstream(tc.name)
 		if !slices.Equal(addrs, tc.want.addrs) || pp != tc.want.pp {
-			t.Errorf("Upstream(%+v) = %q, %q; want %q, %q", tc.r, addrs, pp, tc.want.addrs, tc.want.pp)
+			t.Errorf("Upstream(%q) = %q, %q; want %q, %q", tc.name, addrs, pp, tc.want.addrs, tc.want.pp)
 		}
 	}
 }
@@ -232,10 +257,11 @@ func TestPassThroughToServers(t *testing.T) {
 		Routes:    []route.Route{{Name: "legacy", Listener: "tls", Hosts: []string{"legacy.example.com"}, TerminateAt: route.TierBackend, Backend: "vm"}},
 		Backends:  []route.Backend{{Name: "vm", ProxyProtocol: route.ProxyV2, Servers: []route.Server{{Address: "10.0.3.1:443"}}}},
 	}
-	if err := c.Validate(); err != nil {
+	p, err := c.Plan()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if addrs, pp := c.Upstream(&c.Routes[0]); !slices.Equal(addrs, []string{"10.0.3.1:443"}) || pp != route.ProxyV2 {
+	if addrs, pp := p.Upstream("legacy"); !slices.Equal(addrs, []string{"10.0.3.1:443"}) || pp != route.ProxyV2 {
 		t.Errorf("Upstream = %q, %q; want the server with v2", addrs, pp)
 	}
 	// Terminating at the gateway still needs a backend behind it.

@@ -145,6 +145,13 @@ type Route struct {
 	// CredentialName, and routes with different credentials get separate
 	// gateway servers.
 	Credential string `json:"credential,omitempty"`
+	// Reencrypt makes the edge open a new TLS connection to the gateway
+	// after terminating the client's (HTTPS listeners, and TLS routes with
+	// terminateAt edge), with SNI and Host set to the gatewayHost, or the
+	// client's Host; the gateway terminates it with the route's credential.
+	// Only with both tiers and a backend behind the gateway. On HTTP
+	// listeners, terminateAt: gateway does the same.
+	Reencrypt bool `json:"reencrypt,omitempty"`
 	// Backend is the name of the backend. Exactly one of Backend, Split and
 	// Redirect is set.
 	Backend string `json:"backend,omitempty"`

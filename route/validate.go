@@ -48,24 +48,28 @@ func isToken(s string) bool {
 
 // Validate checks c and returns every problem it finds at once, as a
 // [*ValidationError] whose entries carry field paths such as
-// "routes[2].hosts[0]". It returns nil when c is valid.
+// "routes[2].hosts[0]". It returns nil when c is valid: then [Config.Plan]
+// succeeds, and both generators compile c. Validate is Plan without its
+// result.
 func (c *Config) Validate() error {
-	var p problems
+	_, err := c.Plan()
+	return err
+}
+
+// validate checks the fields of c and how they refer to each other; the
+// planner checks what only appears when the tiers are planned.
+func (c *Config) validate(p *problems) {
 	if c.Name != "" && !validName(c.Name) {
 		p.add("name", "%q is not a valid name: use lowercase letters, digits and '-' (at most 63)", c.Name)
 	}
-	c.validateEdge(&p)
-	c.validateGateway(&p)
+	c.validateEdge(p)
+	c.validateGateway(p)
 	if len(c.Listeners) == 0 {
 		p.add("listeners", "at least one listener is required")
 	}
-	c.validateListeners(&p)
-	c.validateBackends(&p)
-	c.validateRoutes(&p)
-	if len(p.list) == 0 {
-		return nil
-	}
-	return &ValidationError{Errors: p.list}
+	c.validateListeners(p)
+	c.validateBackends(p)
+	c.validateRoutes(p)
 }
 
 // The check functions report a problem at field f of fp, such as
@@ -296,9 +300,10 @@ func checkHealth(p *problems, fp fieldPath, f string, h *HealthCheck) {
 		}
 		checkText(p, fp, f+".path", h.Path)
 	}
-	if h.Path == "" && (h.Method != "" || h.Host != "") {
-		p.add(fp.field(f), "method and host need a path (an HTTP check)")
+	if h.Path == "" && h.Method != "" {
+		p.add(fp.field(f), "method needs a path (an HTTP check)")
 	}
+	checkPort(p, fp, f+".port", h.Port, false)
 	if h.Method != "" && !isToken(h.Method) {
 		p.add(fp.field(f+".method"), "%q is not an HTTP method", h.Method)
 	}
@@ -508,6 +513,10 @@ func (c *Config) validateRoutes(p *problems) {
 	}
 	names := make(map[string]int, len(c.Routes))
 	taken := make(map[routeKey]int, hosts)
+	// sni holds, per TLS listener and host, the first route and whether the
+	// edge terminates it: the ClientHello carries no path, so one host of
+	// a TLS listener is either terminated at the edge or passed on.
+	sni := map[routeKey]int{}
 	tcpRoutes := map[string]int{}
 	// Index the listeners and backends: a file may have tens of thousands
 	// of routes and backends. As with ListenerByName and BackendByName, the
@@ -552,6 +561,14 @@ func (c *Config) validateRoutes(p *problems) {
 					p.add(rp.elem(".hosts", j).field(""), "host %q is already routed on listener %q by routes[%d]", h, r.Listener, first)
 				} else {
 					taken[k] = i
+				}
+				if c.Listeners[li].Protocol == TLS {
+					sk := routeKey{li, pat, ""}
+					if first, seen := sni[sk]; !seen {
+						sni[sk] = i
+					} else if o := &c.Routes[first]; (o.TerminateAt == TierEdge) != (r.TerminateAt == TierEdge) {
+						p.add(rp.elem(".hosts", j).field(""), "host %q of TLS listener %q is terminated at the edge by one of routes[%d] and this route and passed on by the other: the ClientHello has no path to tell them apart", h, r.Listener, first)
+					}
 				}
 			}
 		}
@@ -654,9 +671,6 @@ func (c *Config) validateRoutes(p *problems) {
 		if r.GatewayHost != "" && !behind {
 			p.add(rp.field(".gatewayHost"), "only for routes to backends behind the gateway")
 		}
-		if r.Credential != "" && !behind {
-			p.add(rp.field(".credential"), "only for routes the gateway terminates")
-		}
 		checkText(p, rp, ".credential", r.Credential)
 		if ok {
 			c.validateRouteOnListener(p, i, r, &c.Listeners[li], backends, tcpRoutes)
@@ -732,6 +746,22 @@ func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listen
 			}
 		}
 	}
+	if r.GatewayHost != "" && l.Protocol == TLS && term != TierEdge {
+		p.add(rp.field(".gatewayHost"), "the edge passes this route's TLS through and cannot change its server name: the gateway sees the client's own; use the route's hosts, or terminate at the edge and set reencrypt")
+	}
+	if r.Reencrypt {
+		switch {
+		case c.Edge == nil || c.Gateway == nil:
+			p.add(rp.field(".reencrypt"), "re-encrypting to the gateway needs an edge and a gateway tier")
+		case term != TierEdge:
+			p.add(rp.field(".reencrypt"), "only for routes the edge terminates (HTTPS listeners, TLS routes with terminateAt edge); on HTTP listeners use terminateAt: gateway")
+		}
+		for _, b := range backends {
+			if !c.BehindGateway(b) || b.Gateway {
+				p.add(rp.field(".reencrypt"), "backend %q is not a service or external host behind the gateway", b.Name)
+			}
+		}
+	}
 	if r.PathPrefix != "" && !httpish && term != TierEdge {
 		p.add(rp.field(".pathPrefix"), "paths are only seen where HTTP is visible (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
 	}
@@ -755,8 +785,8 @@ func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listen
 		if term == TierGateway && !behind {
 			p.add(rp.field(".terminateAt"), "backend %q is reached by the edge directly, not through the gateway", b.Name)
 		}
-		if b.Gateway && l.Protocol != TCP && l.Protocol != TLS {
-			p.add(rp.field(".backend"), "backend %q passes traffic to the gateway unchanged: use it from TCP or TLS listeners", b.Name)
+		if b.Gateway && (l.Protocol != TCP && l.Protocol != TLS || term == TierEdge) {
+			p.add(rp.field(".backend"), "backend %q passes traffic to the gateway unchanged: use it from TCP listeners or TLS routes the edge does not terminate", b.Name)
 		}
 		if term == TierBackend && b.TLS != nil && l.Protocol == TLS {
 			p.add(rp.field(".terminateAt"), "TLS passes through to backend %q, which then cannot also have tls origination", b.Name)

@@ -4,10 +4,17 @@
 //
 //	go run ./examples/edgegen [-routes FILE] [-out DIR] [-map-dir DIR]
 //
-// Without -routes it uses the bundled scenario "HAProxy passthrough with PROXY
-// protocol in front of the Istio gateway" (testdata/passthrough-proxy.yaml).
+// Without -routes it uses the bundled scenario "SNI split" (testdata/
+// sni-split.yaml): HAProxy passes a wildcard domain through to the Istio
+// gateway, terminates and re-encrypts another name, terminates the rest for
+// legacy servers, routes ACME challenges to the tier that holds each
+// certificate, and sends the PROXY protocol to the gateway.
 //
-// With -out, it writes DIR/haproxy.cfg, DIR/maps/*.map and DIR/istio.yaml.
+// With -out, it writes DIR/haproxy.cfg, DIR/maps/*.map, DIR/istio.yaml and,
+// when the gateway's pods need a proxy configuration of their own (the PROXY
+// protocol, trusted X-Forwarded-For hops), DIR/gateway-values.yaml: Helm
+// values of Istio's gateway chart with the proxy.istio.io/config pod
+// annotation.
 // Without it, it writes everything to standard output as one txtar archive:
 // each file is introduced by a line "-- name --", so the output reads as a
 // listing and splits back into files with any txtar tool.
@@ -31,17 +38,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/drawbridge-go/drawbridge/haproxycfg"
 	"github.com/drawbridge-go/drawbridge/istiocfg"
 	"github.com/drawbridge-go/drawbridge/route"
 )
 
-//go:embed testdata/passthrough-proxy.yaml
+//go:embed testdata/sni-split.yaml
 var defaultRoutes []byte
 
 // defaultName names the embedded route file in messages.
-const defaultName = "bundled passthrough-proxy.yaml"
+const defaultName = "bundled sni-split.yaml"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -57,8 +65,8 @@ type file struct {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("edgegen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	routesFile := fs.String("routes", "", "route file (YAML); empty means the bundled passthrough scenario")
-	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/ and istio.yaml into; empty means standard output")
+	routesFile := fs.String("routes", "", "route file (YAML); empty means the bundled SNI-split scenario")
+	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml and gateway-values.yaml into; empty means standard output")
 	mapDir := fs.String("map-dir", haproxycfg.DefaultMapDir, "absolute directory haproxy.cfg loads its map files from")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -93,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if files[0].name != "haproxy.cfg" {
 		fmt.Fprintf(stderr, "edgegen: %s: no edge tier, so no haproxy.cfg\n", name)
 	}
-	if files[len(files)-1].name != "istio.yaml" {
+	if !slices.ContainsFunc(files, func(f file) bool { return f.name == "istio.yaml" || f.name == "gateway-values.yaml" }) {
 		fmt.Fprintf(stderr, "edgegen: %s: no gateway tier, so no istio.yaml\n", name)
 	}
 
@@ -121,21 +129,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // generate loads and validates a route file and compiles both tiers. The
-// files come in a fixed order: haproxy.cfg, its map files, istio.yaml.
+// files come in a fixed order: haproxy.cfg, its map files, istio.yaml,
+// gateway-values.yaml. Both tiers are compiled from one plan.
 func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 	c, err := route.Load(bytes.NewReader(src))
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.Validate(); err != nil {
+	plan, err := c.Plan()
+	if err != nil {
 		return nil, nil, err
 	}
 
-	var (
-		files    []file
-		warnings []route.Warning
-	)
-	edge, err := haproxycfg.Compiler{MapDir: mapDir}.Compile(c)
+	var files []file
+	edge, err := haproxycfg.Compiler{MapDir: mapDir}.CompilePlan(plan)
 	switch {
 	case errors.Is(err, haproxycfg.ErrNoEdge):
 	case err != nil:
@@ -153,10 +160,9 @@ func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 			}
 			files = append(files, file{"maps/" + edge.Maps[i].Name, m})
 		}
-		warnings = append(warnings, edge.Warnings...)
 	}
 
-	gw, err := istiocfg.Compile(c)
+	gw, err := istiocfg.CompilePlan(plan)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway tier: %w", err)
 	}
@@ -167,7 +173,19 @@ func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 		}
 		files = append(files, file{"istio.yaml", y})
 	}
-	return files, dedupe(append(warnings, gw.Warnings...)), nil
+	if len(gw.GatewayPodAnnotations) > 0 {
+		v, err := istiocfg.AppendGatewayValues(nil, plan.Gateway.Selector, gw.GatewayPodAnnotations)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gateway-values.yaml: %w", err)
+		}
+		files = append(files, file{"gateway-values.yaml", v})
+	}
+	// The plan's warnings, then what HAProxy's side adds (Lint).
+	warnings := plan.Warnings
+	if edge != nil {
+		warnings = append(warnings, edge.Warnings...)
+	}
+	return files, dedupe(warnings), nil
 }
 
 // dedupe drops repeated warnings: both compilers report the route

@@ -21,7 +21,7 @@ var scenarios = []struct {
 	edge, istio bool
 }{
 	{"http-reencrypt", true, true},
-	{"passthrough-proxy", true, true},
+	{"passthrough-proxy", true, false},
 	{"sni-split", true, true},
 	{"gateway-basics", false, true},
 	{"gateway-egress-proxy", false, true},
@@ -91,14 +91,14 @@ func TestDefault(t *testing.T) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
 	a := golden.Parse(stdout.Bytes())
-	for _, name := range []string{"haproxy.cfg", "istio.yaml"} {
+	for _, name := range []string{"haproxy.cfg", "istio.yaml", "gateway-values.yaml"} {
 		if _, ok := a.Get(name); !ok {
 			t.Errorf("no %s in the output", name)
 		}
 	}
 	// Same as -routes on the file, but for the name in the comment line.
-	got := bytes.Replace(stdout.Bytes(), []byte(defaultName), []byte("testdata/passthrough-proxy.yaml"), 1)
-	golden.CheckFile(t, filepath.Join("testdata", "passthrough-proxy.txtar"), got)
+	got := bytes.Replace(stdout.Bytes(), []byte(defaultName), []byte("testdata/sni-split.yaml"), 1)
+	golden.CheckFile(t, filepath.Join("testdata", "sni-split.txtar"), got)
 }
 
 // TestErrors checks that bad input exits non-zero with every problem named.

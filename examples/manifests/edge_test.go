@@ -10,6 +10,8 @@ import (
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/drawbridge-go/drawbridge/haproxycfg"
 	"github.com/drawbridge-go/drawbridge/istiocfg"
 	"github.com/drawbridge-go/drawbridge/route"
@@ -143,11 +145,17 @@ func TestClientAddressSurvivesBothHops(t *testing.T) {
 		}
 	}
 
-	ops := gw.OfKind(istiocfg.KindIstioOperator)
-	if len(ops) != 1 {
-		t.Fatalf("%d IstioOperator objects, want 1", len(ops))
+	// The gateway pods carry the topology as their proxy.istio.io/config
+	// annotation, which Istio reads as a ProxyConfig.
+	v, ok := gw.GatewayPodAnnotations[istiocfg.ProxyConfigAnnotation]
+	if !ok {
+		t.Fatalf("no %s annotation for the gateway pods", istiocfg.ProxyConfigAnnotation)
 	}
-	topo := ops[0].Spec.(*meshv1alpha1.MeshConfig).GetDefaultConfig().GetGatewayTopology()
+	var pc meshv1alpha1.ProxyConfig
+	if err := protojson.Unmarshal([]byte(v), &pc); err != nil {
+		t.Fatal(err)
+	}
+	topo := pc.GetGatewayTopology()
 	if topo.GetProxyProtocol() == nil {
 		t.Error("gatewayTopology.proxyProtocol is not set")
 	}

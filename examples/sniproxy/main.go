@@ -92,7 +92,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 			return err
 		}
 	}
-	if err := cfg.Validate(); err != nil {
+	plan, err := cfg.Plan()
+	if err != nil {
 		return err
 	}
 
@@ -109,12 +110,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 	if l.AcceptProxy && len(trusted) == 0 {
 		return fmt.Errorf("listener %q expects PROXY headers: give -accept-proxy", l.Name)
 	}
-	for _, r := range cfg.RoutesOf(l.Name) { // where each route goes
-		addrs, pp := cfg.Upstream(&r)
-		if len(addrs) == 0 || cfg.TerminationOf(&r) == route.TierEdge {
-			return fmt.Errorf("route %q: sniproxy passes TLS through to servers", r.Name)
+	for _, rp := range plan.Routes { // where each route goes
+		if rp.Listener != l {
+			continue
 		}
-		p.routes[r.Name] = &upstream{backend: strings.Join(route.BackendNames(&r), "+"), servers: addrs, proxy: pp}
+		if rp.Edge.Pool < 0 || rp.Edge.Terminates {
+			return fmt.Errorf("route %q: sniproxy passes TLS through to servers", rp.Route.Name)
+		}
+		pool := &plan.Pools[rp.Edge.Pool]
+		p.routes[rp.Route.Name] = &upstream{backend: strings.Join(route.BackendNames(rp.Route), "+"), servers: pool.Addresses(), proxy: pool.Proxy}
 	}
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(ctx, "tcp", cmp.Or(*listen, net.JoinHostPort(l.Address, strconv.Itoa(l.Port))))
