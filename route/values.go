@@ -1,9 +1,11 @@
 package route
 
 import (
+	"maps"
 	"net"
 	"net/netip"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -655,7 +657,8 @@ func checkSelector(p *problems, fp fieldPath, f string, sel map[string]string) {
 	if len(sel) > maxSelectorLabels {
 		p.add(fp.field(f), "%d labels; an EnvoyFilter selects with at most %d", len(sel), maxSelectorLabels)
 	}
-	for k, v := range sel {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
+		v := sel[k]
 		if !validLabelKey(k) {
 			p.add(fp.field(f), "%q is not a label key: want an optional DNS subdomain prefix (at most 253) and '/', then a name of at most 63 letters, digits, '-', '_' and '.' starting and ending with a letter or digit", k)
 		}

@@ -3,6 +3,8 @@ package route
 import (
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -597,6 +599,28 @@ var valueCases = []struct {
 	{"check fall 100000", func(c *Config) { c.Backends[3].HealthCheck.Fall = 100000 }, "backends[3].healthCheck.fall"},
 	{"check interval under a millisecond", func(c *Config) { c.Backends[3].HealthCheck.Interval = 1 }, "backends[3].healthCheck.interval"},
 	{"backend maxconn overflow", func(c *Config) { c.Backends[1].MaxConn = 3000000000 }, "backends[1].maxConn"},
+}
+
+// TestValueExamples runs the value checks on the scenario route files: none
+// of them holds a value the checks refuse.
+func TestValueExamples(t *testing.T) {
+	files, err := filepath.Glob("../examples/edgegen/testdata/*.yaml")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("example route files: %v %v", files, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(data)
+		if err != nil {
+			t.Fatalf("Parse(%s) = %v", f, err)
+		}
+		if got := valueProblems(c); len(got) > 0 {
+			t.Errorf("valueProblems(%s) = %v", f, got)
+		}
+	}
 }
 
 func TestValueBase(t *testing.T) {
