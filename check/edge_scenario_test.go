@@ -1,11 +1,10 @@
 package check_test
 
 import (
+	"cmp"
 	"errors"
-	"net"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -99,10 +98,10 @@ func edgeIntended(c *route.Config, l string, host, path string) *route.Route {
 
 // TestEdgeScenarios routes, for every host of every scenario's route file,
 // a request through the compiled haproxy.cfg and checks that it goes where
-// the route file says: the frontend of the listener's port, TLS ended at
-// the tier the route names, the gateway's address and port for gateway
-// backends, the static servers otherwise, PROXY, SNI and Host as the plan
-// says.
+// the route file's plan says: TLS ended at the tier the route names, the
+// pool's servers (the gateway's addresses and port, or static servers),
+// the PROXY header, the TLS the edge originates with its SNI, the Host,
+// X-Forwarded-For and the health check.
 func TestEdgeScenarios(t *testing.T) {
 	for _, name := range edgeScenarios {
 		t.Run(name, func(t *testing.T) {
@@ -113,32 +112,36 @@ func TestEdgeScenarios(t *testing.T) {
 				}
 				return
 			}
+			plan, err := c.Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
 			e, err := check.NewEdge(res.Config, res.Maps)
 			if err != nil {
 				t.Fatal(err)
 			}
 			n := 0
-			for i := range c.Routes {
-				r := &c.Routes[i]
-				l, _ := c.ListenerByName(r.Listener)
-				hosts := r.Hosts
+			for i := range plan.Routes {
+				rp := &plan.Routes[i]
+				hosts := rp.Hosts
 				if len(hosts) == 0 {
 					hosts = []string{"*"}
 				}
 				for _, pattern := range hosts {
 					host := edgeSampleHost(pattern)
+					l := rp.Listener
 					tls := l.Protocol == route.TLS || l.Protocol == route.HTTPS
-					req := check.EdgeRequest{Port: l.Port, TLS: tls, Host: host, Path: r.PathPrefix + "x"}
+					req := check.EdgeRequest{Port: l.Port, TLS: tls, Host: host, Path: rp.Route.PathPrefix + "x"}
 					if tls {
 						req.SNI = host
 					}
-					want := edgeIntended(c, r.Listener, host, req.Path)
+					want := edgeIntended(c, l.Name, host, req.Path)
 					if want == nil {
 						t.Fatalf("no route of %s takes %+v", name, req)
 					}
 					got := e.Route(req)
 					n++
-					edgeCheckIntent(t, c, l, want, req, got)
+					edgeCheckIntent(t, plan, &plan.Routes[edgeRouteIndex(c, want)], req, got)
 				}
 			}
 			if n == 0 {
@@ -148,68 +151,72 @@ func TestEdgeScenarios(t *testing.T) {
 	}
 }
 
-func edgeCheckIntent(t *testing.T, c *route.Config, l *route.Listener, r *route.Route, req check.EdgeRequest, got check.EdgeHop) {
+func edgeRouteIndex(c *route.Config, r *route.Route) int {
+	for i := range c.Routes {
+		if &c.Routes[i] == r {
+			return i
+		}
+	}
+	return -1
+}
+
+func edgeCheckIntent(t *testing.T, plan *route.Plan, rp *route.RoutePlan, req check.EdgeRequest, got check.EdgeHop) {
 	t.Helper()
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Errorf("Route(%+v) = %+v\nroute %s: "+format, append([]any{req, got, r.Name}, args...)...)
+		t.Errorf("Route(%+v) = %+v\nroute %s: "+format, append([]any{req, got, rp.Route.Name}, args...)...)
 	}
 	if len(got.Problems) > 0 {
 		fail("problems %q, want none", got.Problems)
 	}
-	term := c.TerminationOf(r)
-	if tls := req.TLS; tls && got.TerminatesTLS != (term == route.TierEdge) {
-		fail("TerminatesTLS = %v, want TLS ended at the %s", got.TerminatesTLS, term)
+	eh := rp.Edge
+	if req.TLS && got.TerminatesTLS != eh.Terminates {
+		fail("TerminatesTLS = %v, want %v (TLS ends at the %s)", got.TerminatesTLS, eh.Terminates, rp.TLSEnds)
 	}
-	if r.Redirect != nil || l.RedirectHTTPS && r == nil {
+	if eh.Redirect != nil {
 		if !got.Redirect {
 			fail("no redirect")
 		}
 		return
 	}
-	b, ok := c.BackendByName(r.Backend)
-	if !ok {
-		t.Fatalf("route %s: no backend %q", r.Name, r.Backend)
+	pool := &plan.Pools[eh.Pool]
+	if !slices.Equal(got.Servers, pool.Addresses()) {
+		fail("servers %q, want pool %s's %q", got.Servers, pool.Name, pool.Addresses())
 	}
-	if c.BehindGateway(b) {
-		port := strconv.Itoa(c.GatewayPort(r))
-		var at []string
-		for _, a := range c.Gateway.Addresses {
-			at = append(at, net.JoinHostPort(a, port))
-		}
-		if len(got.Servers) == 0 || !slices.Contains(at, got.Servers[0]) {
-			fail("servers %q, want one of %q", got.Servers, at)
-		}
-		if wantProxy := c.EdgeSendsProxy(); (got.Proxy != "") != wantProxy {
-			fail("Proxy = %q, want a PROXY header %v", got.Proxy, wantProxy)
-		}
-		reencrypt := term == route.TierGateway && (l.Protocol == route.HTTP || l.Protocol == route.HTTPS && term != route.TierGateway)
-		if got.OriginatesTLS != reencrypt {
-			fail("OriginatesTLS = %v, want %v", got.OriginatesTLS, reencrypt)
-		}
-		if reencrypt {
-			gh := route.GatewayHosts(r)
-			if got.SNI == "" || !slices.Contains(gh, got.SNI) && !slices.Contains(gh, "*") {
-				fail("SNI %q, want one of the gateway hosts %q", got.SNI, gh)
-			}
-			if got.Host != got.SNI {
-				fail("Host %q, want the SNI %q", got.Host, got.SNI)
-			}
-			if !got.Check.Enabled || !got.Check.TLS || got.Check.SNI != got.SNI {
-				fail("health check %+v, want TLS with SNI %q", got.Check, got.SNI)
-			}
-		}
-		return
+	if got.Proxy != string(pool.Proxy) {
+		fail("Proxy = %q, want %q", got.Proxy, pool.Proxy)
 	}
-	var want []string
-	for _, s := range b.Servers {
-		want = append(want, s.Address)
+	if got.OriginatesTLS != (pool.TLS != nil) {
+		fail("OriginatesTLS = %v, want %v", got.OriginatesTLS, pool.TLS != nil)
 	}
-	if !slices.Equal(got.Servers, want) {
-		fail("servers %q, want the backend's %q", got.Servers, want)
+	if pt := pool.TLS; pt != nil {
+		sni := pt.SNI
+		if pt.SNIFromHost {
+			sni = got.Host
+		}
+		verify := "required"
+		if pt.InsecureSkipVerify {
+			verify = "none"
+		}
+		if got.SNI != sni || got.Verify != verify {
+			fail("SNI %q verify %q, want %q and %q", got.SNI, got.Verify, sni, verify)
+		}
 	}
-	if b.TLS != nil && !b.TLS.Disable && !got.OriginatesTLS {
-		fail("no TLS to the servers, want TLS origination")
+	if pool.Mode == route.EdgeHTTP {
+		host := cmp.Or(pool.Host, req.Host)
+		if !got.HTTP || got.Host != host || got.ForwardFor != eh.ForwardFor {
+			fail("HTTP %v, Host %q, ForwardFor %v; want HTTP with Host %q and ForwardFor %v", got.HTTP, got.Host, got.ForwardFor, host, eh.ForwardFor)
+		}
+	}
+	var want check.HealthCheck
+	if pc := pool.Check; pc != nil {
+		want = check.HealthCheck{Enabled: true, TLS: pc.TLS, SNI: pc.SNI, Proxy: pc.Proxy, HTTP: pc.HTTP}
+		if pc.HTTP {
+			want.Method, want.Path, want.Host = cmp.Or(pc.Method, "GET"), cmp.Or(pc.Path, "/"), pc.Host
+		}
+	}
+	if got.Check != want {
+		fail("health check %+v, want %+v", got.Check, want)
 	}
 }
 
