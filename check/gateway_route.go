@@ -174,6 +174,8 @@ func (g *Gateway) noChain(l *listenerPort, req GatewayRequest, sni string, sniSe
 	slices.Sort(names)
 	names = slices.Compact(names)
 	switch {
+	case len(l.chains) == 0:
+		out = append(out, fmt.Sprintf("Istio builds no filter chain on port %d: Envoy closes every connection", req.Port))
 	case !req.TLS:
 		out = append(out, fmt.Sprintf("plain bytes arrive on port %d, where every filter chain is a TLS one matched by server name (%s): Envoy closes the connection", req.Port, strings.Join(names, ", ")))
 	case sni == "":
