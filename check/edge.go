@@ -156,6 +156,7 @@ type edgeBack struct {
 // edgeServer is a server line merged with default-server.
 type edgeServer struct {
 	name, addr string
+	line       int
 	opts       haproxycfg.ServerOptions
 	proxy      string
 	verify     string
@@ -195,11 +196,11 @@ func NewEdge(cfg *haproxycfg.Config, maps []haproxycfg.MapFile) (*Edge, error) {
 		}
 		e.maps[m.Name] = em
 	}
-	for _, p := range cfg.Proxies {
+	for i, p := range cfg.Proxies {
 		if p == nil {
 			continue
 		}
-		mode, ff := edgeSettings(cfg, p)
+		mode, ff := edgeSettings(cfg, p, i)
 		acls := map[string][]*edgeMatch{}
 		for i := range p.ACLs {
 			a := &p.ACLs[i]
@@ -232,15 +233,16 @@ func NewEdge(cfg *haproxycfg.Config, maps []haproxycfg.MapFile) (*Edge, error) {
 	return e, nil
 }
 
-// edgeSettings returns p's mode and whether it appends
-// X-Forwarded-For, with what its defaults section says: the one named by
-// From (and what that one inherits), else the last unnamed one.
-func edgeSettings(cfg *haproxycfg.Config, p *haproxycfg.Proxy) (haproxycfg.Mode, bool) {
+// edgeSettings returns the mode of p, the index-th proxy, and whether it
+// appends X-Forwarded-For, with what its defaults section says: the one
+// named by From (and what that one inherits), else the last one written
+// before p, named or not, as HAProxy reads them.
+func edgeSettings(cfg *haproxycfg.Config, p *haproxycfg.Proxy, index int) (haproxycfg.Mode, bool) {
 	mode, ff := p.Mode, p.ForwardFor
 	var d *haproxycfg.Defaults
 	if p.From == "" {
 		for _, x := range cfg.Defaults {
-			if x != nil && x.Name == "" {
+			if x != nil && x.BeforeProxy <= index {
 				d = x
 			}
 		}
@@ -273,7 +275,7 @@ func edgeNamedDefaults(cfg *haproxycfg.Config, name string) *haproxycfg.Defaults
 }
 
 func (e *Edge) compileFront(p *haproxycfg.Proxy, mode haproxycfg.Mode, ff bool, acls map[string][]*edgeMatch) *edgeFront {
-	f := &edgeFront{p: p, mode: mode, forwardFor: ff, def: p.DefaultBackend}
+	f := &edgeFront{p: p, mode: mode, forwardFor: ff, def: p.DefaultBackend, problems: edgeVerbatimProblems(p)}
 	for _, b := range p.Binds {
 		for _, a := range strings.Split(b.Address, ",") {
 			eb, ok := edgeParseBind(a)
@@ -337,12 +339,15 @@ func (e *Edge) compileHTTPRules(rules []haproxycfg.HTTPRule, acls map[string][]*
 
 func (e *Edge) compileBack(p *haproxycfg.Proxy, mode haproxycfg.Mode, ff bool, acls map[string][]*edgeMatch) *edgeBack {
 	b := &edgeBack{p: p, mode: mode, forwardFor: ff, http: e.compileHTTPRules(p.HTTPRequest, acls)}
+	if p.Kind == haproxycfg.Backend {
+		b.problems = edgeVerbatimProblems(p)
+	}
 	for _, s := range p.Servers {
 		o := s.ServerOptions
 		if d := p.DefaultServer; d != nil {
 			o = edgeMergeServer(o, *d)
 		}
-		es := edgeServer{name: s.Name, addr: s.Address, opts: o}
+		es := edgeServer{name: s.Name, addr: s.Address, opts: o, line: s.Line}
 		switch {
 		case o.SendProxyV2SSLCN:
 			es.proxy = "v2-ssl-cn"
@@ -609,7 +614,7 @@ func (e *Edge) Route(req EdgeRequest) EdgeHop {
 	if problem != "" {
 		hop.problem(problem)
 	}
-	hop.Frontend = f.p.Name
+	hop.Frontend, hop.Line = f.p.Name, f.p.Line
 	p := req.Path
 	if p == "" {
 		p = "/"
@@ -716,7 +721,7 @@ rules:
 		hop.problem("frontend " + name + " uses backend " + backend + ", which does not exist")
 		return
 	}
-	hop.Backend = backend
+	hop.Backend, hop.BackendLine = backend, bk.p.Line
 	if f.mode == haproxycfg.ModeHTTP && bk.mode != haproxycfg.ModeHTTP {
 		hop.problem("HTTP frontend " + name + " uses TCP backend " + backend + ": HAProxy refuses the configuration")
 	}
@@ -745,7 +750,7 @@ rules:
 		hop.problem("backend " + backend + " has no server: HAProxy answers 503")
 		return
 	}
-	hop.Proxy = s.proxy
+	hop.Proxy, hop.ServerLine = s.proxy, s.line
 	if s.opts.SSL {
 		hop.OriginatesTLS, hop.Verify = true, s.verify
 		if s.sni != nil {
@@ -769,7 +774,7 @@ rules:
 		next.tls, next.sni = true, hop.SNI
 	}
 	local := s.local.p.Name
-	*hop = EdgeHop{Frontend: hop.Frontend, Line: hop.Line, Local: local, TerminatesTLS: hop.TerminatesTLS, Problems: hop.Problems}
+	*hop = EdgeHop{Frontend: hop.Frontend, Line: hop.Line, Local: local, LocalLine: s.local.p.Line, TerminatesTLS: hop.TerminatesTLS, Problems: hop.Problems}
 	e.enter(hop, s.local, s.localBind, next, s.localBind.lo, depth+1)
 }
 
@@ -851,4 +856,41 @@ func (h *EdgeHop) problem(p string) {
 	if !slices.Contains(h.Problems, p) {
 		h.Problems = append(h.Problems, p)
 	}
+}
+
+// edgeRoutingDirectives are the first words of directives that change how
+// a connection is routed or what the servers receive: when the parser
+// keeps one verbatim (a form the model does not express), the trace does
+// not see it.
+var edgeRoutingDirectives = map[string]bool{
+	"acl": true, "bind": true, "default_backend": true, "default-server": true, "http-check": true,
+	"http-request": true, "mode": true, "redirect": true, "server": true, "server-template": true,
+	"tcp-request": true, "use_backend": true, "use-server": true,
+}
+
+// edgeVerbatimProblems are the problems of p's verbatim directives that
+// bear on routing.
+func edgeVerbatimProblems(p *haproxycfg.Proxy) []string {
+	var out []string
+	for _, v := range p.Verbatim {
+		first, rest, _ := strings.Cut(v.Text, " ")
+		rest = strings.TrimSpace(rest)
+		if first == "no" {
+			first, rest, _ = strings.Cut(rest, " ")
+			rest = strings.TrimSpace(rest)
+		}
+		if !edgeRoutingDirectives[first] && !(first == "option" && (strings.HasPrefix(rest, "forwardfor") || strings.HasPrefix(rest, "httpchk"))) {
+			continue
+		}
+		where := string(p.Kind) + " " + p.Name
+		if v.Line > 0 {
+			where += " (line " + strconv.Itoa(v.Line) + ")"
+		}
+		text := v.Text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			text = text[:i] + " ..."
+		}
+		out = append(out, where+": the directive "+strconv.Quote(text)+" is not modelled: the trace ignores it")
+	}
+	return out
 }

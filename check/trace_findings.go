@@ -123,6 +123,8 @@ func (t *traceFindings) frontend() []string {
 	h := &t.j.Edge
 	f := t.file()
 	switch {
+	case h.Line > 0 && h.LocalLine > 0:
+		return []string{f + ":" + strconv.Itoa(h.Line), f + ":" + strconv.Itoa(h.LocalLine)}
 	case h.Line > 0:
 		return []string{f + ":" + strconv.Itoa(h.Line)}
 	case h.Local != "":
@@ -136,8 +138,13 @@ func (t *traceFindings) frontend() []string {
 // backend is where the edge's backend is.
 func (t *traceFindings) backend() []string {
 	h := &t.j.Edge
-	if h.Backend == "" {
+	switch {
+	case h.Backend == "":
 		return t.frontend()
+	case h.ServerLine > 0:
+		return []string{t.file() + ":" + strconv.Itoa(h.ServerLine)}
+	case h.BackendLine > 0:
+		return []string{t.file() + ":" + strconv.Itoa(h.BackendLine)}
 	}
 	return []string{t.file() + " backend " + h.Backend}
 }
@@ -200,7 +207,13 @@ func (t *traceFindings) gateway() {
 	where := t.gw(g, sent.Port)
 	passes := j.Request.TLS && !h.TerminatesTLS && !h.OriginatesTLS
 
+	if g.Server == "" && len(g.Servers) == 0 && slices.ContainsFunc(g.Problems, traceNotListening) {
+		t.add(SeverityError, where, "the edge sends "+traceKind(sent)+" for "+strconv.Quote(name)+" to gateway port "+port+", where the gateway does not listen: "+strings.Join(g.Problems, "; "),
+			"add a Gateway server on port "+port+" that selects the gateway workload, or send the traffic to a port the gateway serves")
+		return
+	}
 	// PROXY protocol, whether or not a server takes the request.
+	proxyFound := true
 	switch {
 	case sent.Proxy && !g.ProxyAccepted:
 		t.add(SeverityError, where, "the edge sends a PROXY header ("+h.Proxy+") to gateway port "+port+", which does not read one: Envoy takes it for the start of the request and the connection fails",
@@ -208,6 +221,8 @@ func (t *traceFindings) gateway() {
 	case !sent.Proxy && g.ProxyAccepted:
 		t.add(SeverityError, where, "gateway port "+port+" expects a PROXY header and the edge sends none: Envoy closes the connection",
 			"add send-proxy-v2 to the server line, or stop accepting PROXY protocol on the gateway")
+	default:
+		proxyFound = false
 	}
 	if g.TrustedHops > 0 {
 		hops := 0
@@ -272,8 +287,17 @@ func (t *traceFindings) gateway() {
 		}
 	}
 	for _, p := range g.Problems {
+		if proxyFound && strings.Contains(p, "PROXY header") {
+			continue // said above, with a fix
+		}
 		t.add(SeverityWarning, where, p, "")
 	}
+}
+
+// traceNotListening reports whether a gateway problem says that no server
+// listens on the port.
+func traceNotListening(p string) bool {
+	return strings.Contains(p, "listens on port")
 }
 
 // traceKind names what arrives at the gateway.

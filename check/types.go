@@ -83,13 +83,16 @@ type EdgeHop struct {
 	Frontend string
 	Line     int
 	// Local is the frontend that terminates TLS when the first frontend
-	// loops connections to a local TLS frontend (abns@ or a local port);
-	// empty otherwise.
-	Local string
+	// loops connections to a local TLS frontend (abns@ or a local port),
+	// and LocalLine its line; empty otherwise.
+	Local     string
+	LocalLine int
 	// TerminatesTLS reports whether the edge ends the client's TLS.
 	TerminatesTLS bool
-	// Backend is the HAProxy backend chosen; empty when none is.
-	Backend string
+	// Backend is the HAProxy backend chosen (empty when none is), and
+	// BackendLine its line.
+	Backend     string
+	BackendLine int
 	// Redirect reports whether the edge answers with a redirect, to
 	// Location.
 	Redirect bool
@@ -102,7 +105,10 @@ type EdgeHop struct {
 	// http-request rules in play.
 	HTTP bool
 	// Servers are the backend's servers' addresses ("10.0.0.10:443").
-	Servers []string
+	// What follows is what the first of them (that is not a backup)
+	// receives: its line is ServerLine.
+	Servers    []string
+	ServerLine int
 	// Proxy is the PROXY header sent to the servers: "", "v1", "v2",
 	// "v2-ssl" or "v2-ssl-cn".
 	Proxy string
