@@ -8,9 +8,20 @@
 // [Proxy] sections (frontend, backend, listen). Binds, servers, ACLs,
 // conditions, tcp-request and http-request rules, use_backend rules and
 // health checks are typed values ([Bind], [Server], [ACL], [Cond],
-// [TCPRule], [HTTPRule], [UseBackend], [HTTPCheck]); there are no free-form
-// lines. Sample expressions are [Sample] values, log-format strings are
-// [LogFormat] values whose literal text is never read as an expression.
+// [TCPRule], [HTTPRule], [UseBackend], [HTTPCheck]). Sample expressions are
+// [Sample] values, log-format strings are [LogFormat] values whose literal
+// text is never read as an expression. The only free-form lines are the
+// [Verbatim] ones [Parse] keeps.
+//
+// # Reading
+//
+// [Parse] reads an existing haproxy.cfg, tokenized as HAProxy 2.6 does,
+// into the same model, with the line of each section and directive. What
+// the model does not express (options it does not know, "$VAR" expansions
+// in plain values, conditional blocks, sections such as peers or userlist)
+// stays as [Verbatim] lines and [VerbatimSection] values in place, so that
+// the configuration writes back equivalent. [ParseMap] reads a map file.
+// Their errors are [*Error] values with the file, line and column.
 //
 // # Writing
 //

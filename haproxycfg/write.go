@@ -1,9 +1,11 @@
 package haproxycfg
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -735,10 +737,10 @@ func (w *writer) proxy(p *Proxy) {
 	}
 	vs := groupVerbatim(p.Verbatim)
 	for i := range p.Binds {
-		w.verbatimAt(vs[groupBind], i, len(p.Binds))
+		w.verbatimAt(&vs[groupBind], i, len(p.Binds))
 		w.bind(&p.Binds[i])
 	}
-	w.verbatimAt(vs[groupBind], len(p.Binds), len(p.Binds))
+	w.verbatimAt(&vs[groupBind], len(p.Binds), len(p.Binds))
 	if p.Stats != nil {
 		w.begin(true)
 		w.keys("stats", "enable")
@@ -757,7 +759,7 @@ func (w *writer) proxy(p *Proxy) {
 		}
 	}
 	for i := range p.ACLs {
-		w.verbatimAt(vs[groupACL], i, len(p.ACLs))
+		w.verbatimAt(&vs[groupACL], i, len(p.ACLs))
 		a := &p.ACLs[i]
 		w.begin(true)
 		w.key("acl")
@@ -766,8 +768,8 @@ func (w *writer) proxy(p *Proxy) {
 		w.end()
 		w.acls[a.Name] = true
 	}
-	w.verbatimAt(vs[groupACL], len(p.ACLs), len(p.ACLs))
-	w.verbatimAt(vs[groupOther], 0, 0)
+	w.verbatimAt(&vs[groupACL], len(p.ACLs), len(p.ACLs))
+	w.verbatimAt(&vs[groupOther], 0, 0)
 	if p.InspectDelay != 0 {
 		w.begin(true)
 		w.keys("tcp-request", "inspect-delay")
@@ -775,7 +777,7 @@ func (w *writer) proxy(p *Proxy) {
 		w.end()
 	}
 	for i, r := range p.TCPRequestContent {
-		w.verbatimAt(vs[groupTCP], i, len(p.TCPRequestContent))
+		w.verbatimAt(&vs[groupTCP], i, len(p.TCPRequestContent))
 		w.begin(true)
 		w.keys("tcp-request", "content")
 		switch r.Action {
@@ -787,16 +789,16 @@ func (w *writer) proxy(p *Proxy) {
 		w.cond(fmt.Sprintf("tcp-request content[%d]", i), r.Cond)
 		w.end()
 	}
-	w.verbatimAt(vs[groupTCP], len(p.TCPRequestContent), len(p.TCPRequestContent))
-	w.verbatimAt(vs[groupMonitor], 0, 0)
+	w.verbatimAt(&vs[groupTCP], len(p.TCPRequestContent), len(p.TCPRequestContent))
+	w.verbatimAt(&vs[groupMonitor], 0, 0)
 	for i := range p.HTTPRequest {
-		w.verbatimAt(vs[groupHTTP], i, len(p.HTTPRequest))
+		w.verbatimAt(&vs[groupHTTP], i, len(p.HTTPRequest))
 		w.httpRule(fmt.Sprintf("http-request[%d]", i), &p.HTTPRequest[i])
 	}
-	w.verbatimAt(vs[groupHTTP], len(p.HTTPRequest), len(p.HTTPRequest))
-	w.verbatimAt(vs[groupRedirect], 0, 0)
+	w.verbatimAt(&vs[groupHTTP], len(p.HTTPRequest), len(p.HTTPRequest))
+	w.verbatimAt(&vs[groupRedirect], 0, 0)
 	for i, u := range p.UseBackends {
-		w.verbatimAt(vs[groupUseBackend], i, len(p.UseBackends))
+		w.verbatimAt(&vs[groupUseBackend], i, len(p.UseBackends))
 		field := fmt.Sprintf("use_backend[%d]", i)
 		w.begin(true)
 		w.key("use_backend")
@@ -814,14 +816,14 @@ func (w *writer) proxy(p *Proxy) {
 		w.cond(field, u.Cond)
 		w.end()
 	}
-	w.verbatimAt(vs[groupUseBackend], len(p.UseBackends), len(p.UseBackends))
+	w.verbatimAt(&vs[groupUseBackend], len(p.UseBackends), len(p.UseBackends))
 	if p.DefaultBackend != "" {
 		w.begin(true)
 		w.key("default_backend")
 		w.backendRef("default_backend", p.DefaultBackend)
 		w.end()
 	}
-	w.verbatimAt(vs[groupUseServer], 0, 0)
+	w.verbatimAt(&vs[groupUseServer], 0, 0)
 	if p.Balance != "" {
 		w.begin(true)
 		w.key("balance")
@@ -839,7 +841,7 @@ func (w *writer) proxy(p *Proxy) {
 	}
 	names := map[string]bool{}
 	for i := range p.Servers {
-		w.verbatimAt(vs[groupServer], i, len(p.Servers))
+		w.verbatimAt(&vs[groupServer], i, len(p.Servers))
 		s := &p.Servers[i]
 		field := "server " + s.Name
 		if names[s.Name] {
@@ -853,7 +855,7 @@ func (w *writer) proxy(p *Proxy) {
 		w.serverOptions(field, &s.ServerOptions)
 		w.end()
 	}
-	w.verbatimAt(vs[groupServer], len(p.Servers), len(p.Servers))
+	w.verbatimAt(&vs[groupServer], len(p.Servers), len(p.Servers))
 }
 
 // The groups that place a proxy's verbatim lines (see [Verbatim.Before]).
@@ -912,38 +914,38 @@ func verbatimGroup(text string) int {
 	return groupOther
 }
 
-// groupVerbatim sorts vs into their groups, keeping their order.
+// groupVerbatim sorts vs into their groups, each ordered by Before and
+// otherwise kept in order.
 func groupVerbatim(vs []Verbatim) [numGroups][]Verbatim {
 	var g [numGroups][]Verbatim
 	for _, v := range vs {
 		k := verbatimGroup(v.Text)
 		g[k] = append(g[k], v)
 	}
+	for _, vs := range g {
+		slices.SortStableFunc(vs, func(a, b Verbatim) int { return cmp.Compare(a.Before, b.Before) })
+	}
 	return g
 }
 
-// verbatimAt writes the lines of vs placed before typed directive i of n;
-// at i == n it also writes (and reports) those placed further.
-func (w *writer) verbatimAt(vs []Verbatim, i, n int) {
-	for _, v := range vs {
-		b := v.Before
-		if n == 0 {
-			b = 0 // a group without typed directives
+// verbatimAt writes the lines at the head of *vs placed before typed
+// directive i of n; at i == n it writes the rest, reporting those placed
+// out of range. A group without typed directives ignores Before.
+func (w *writer) verbatimAt(vs *[]Verbatim, i, n int) {
+	for len(*vs) > 0 {
+		v := (*vs)[0]
+		if n > 0 && v.Before > i && i < n {
+			return
 		}
-		if b < 0 || b > n {
-			if i == n {
-				w.fail("verbatim", "line %q placed before directive %d of %d", v.Text, v.Before, n)
-			} else {
-				continue
-			}
+		*vs = (*vs)[1:]
+		if n > 0 && (v.Before < 0 || v.Before > n) {
+			w.fail("verbatim", "line %q placed before directive %d of %d", v.Text, v.Before, n)
 		}
-		if b == i || (i == n && (b < 0 || b > n)) {
-			w.verbatimLine("", v, true)
-			if w.acls != nil {
-				for l := range strings.SplitSeq(v.Text, "\n") {
-					if ws, _, err := lexLine(l, MaxWords); err == nil && len(ws) > 1 && ws[0].s == "acl" {
-						w.acls[ws[1].s] = true
-					}
+		w.verbatimLine("", v, true)
+		if w.acls != nil {
+			for l := range strings.SplitSeq(v.Text, "\n") {
+				if ws, _, err := lexLine(l, MaxWords); err == nil && len(ws) > 1 && ws[0].s == "acl" {
+					w.acls[ws[1].s] = true
 				}
 			}
 		}
