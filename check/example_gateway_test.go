@@ -54,7 +54,7 @@ spec:
 	fmt.Println(hop.Server, "redirect:", hop.HTTPSRedirect, "problems:", len(hop.Problems))
 	// Output:
 	// istio-system/web https app-cert istio-system/app app [app.apps.svc.cluster.local:8080]
-	// http redirect: true problems: 2
+	// http redirect: true problems: 1
 }
 
 // The legacy EnvoyFilter that merges proxy_protocol into the listener

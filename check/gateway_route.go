@@ -225,29 +225,28 @@ func hostsOf(servers []*gwServer) []string {
 	return out
 }
 
-// multiServer explains what happens when more than one server of the port
-// matches the request's name.
+// multiServer reports the servers of the port that match the request's
+// name but that Istio dropped when it merged the port's servers: the
+// conflict Envoy never sees.
 func (g *Gateway) multiServer(port int, name string, matching []*gwServer, chosen *gwServer) []string {
-	if len(matching) < 2 {
-		return nil
-	}
 	var ids []string
+	var dropped []*gwServer
 	for _, s := range matching {
 		ids = append(ids, s.id())
-	}
-	what := "Envoy takes " + chosen.id()
-	if chosen.kind == kindHTTP {
-		what = "Istio merges plain-HTTP servers of a port into one route configuration; the most specific host is " + chosen.id() + "'s"
-	}
-	what2 := fmt.Sprintf("match %q", name)
-	if name == "" {
-		what2 = "take a connection without a name"
-	}
-	out := []string{fmt.Sprintf("%d servers on port %d %s (%s): %s", len(matching), port, what2, strings.Join(ids, ", "), what)}
-	for _, s := range matching {
 		if s.skipped != "" && s != chosen {
-			out = append(out, fmt.Sprintf("server %s %s", s.id(), s.skipped))
+			dropped = append(dropped, s)
 		}
+	}
+	if len(dropped) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("match %q", name)
+	if name == "" {
+		what = "take a connection without a name"
+	}
+	out := []string{fmt.Sprintf("%d servers on port %d %s (%s): Envoy takes %s", len(matching), port, what, strings.Join(ids, ", "), chosen.id())}
+	for _, s := range dropped {
+		out = append(out, fmt.Sprintf("server %s %s", s.id(), s.skipped))
 	}
 	return out
 }
