@@ -37,8 +37,9 @@ type GatewayHop struct {
 	// request; empty when none did.
 	Gateway string
 	// Server is the port name of that server; Servers lists every server
-	// (as "namespace/name/portName") whose port and hosts match the request:
-	// more than one is a conflict Envoy resolves by dropping one.
+	// (as "namespace/name/portName") whose port and hosts match the request,
+	// including those Istio drops when it merges the servers of a port
+	// (a Problem then names them).
 	Server  string
 	Servers []string
 	// Protocol is the server's port protocol (HTTP, HTTPS, TLS, TCP...).
