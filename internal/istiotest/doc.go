@@ -1,0 +1,41 @@
+// Package istiotest runs Istio's own translation on a generated gateway
+// tier: the xDS configuration istiod would push to the ingress gateway
+// selected by the objects, Istio's traffic simulator on that configuration,
+// and Istio's xDS validators and config analyzers.
+//
+// It lives in a module of its own so that the SDK never depends on
+// istio.io/istio; see go.mod for the pinned version.
+//
+// # Loading
+//
+// [Load] parses an istio.yaml stream, adds the objects a cluster would hold
+// (a Service for every *.svc.cluster.local destination, with its ports; a
+// TLS Secret for every credentialName in the gateway workload's namespace;
+// the gateway's own Pod and Service), and starts Istio's fake discovery
+// server (pilot/test/xds) with them. The gateway is a router proxy with
+// [Options.Labels] in [Options.Namespace]. Its gateway topology comes the
+// way Istio's agent would see it: the mesh config (from [Options.MeshConfig],
+// or else from the meshConfig of an IstioOperator in the stream, as
+// istioctl install would apply it), overlaid with the
+// proxy.istio.io/config annotation of the gateway pods
+// ([Options.ProxyConfig], or else the pod template of a Deployment in the
+// stream whose labels match).
+//
+// # Asking
+//
+// [Gateway.Call] sends one request through pilot/pkg/simulation and says
+// which listener, filter chain, virtual host, route and cluster it reached,
+// whether TLS ended at the gateway, and how the PROXY protocol fared.
+// [Gateway.Listeners] lists each listener's filters in order and the
+// xff_num_trusted_hops of each HTTP connection manager. [Gateway.Validate]
+// runs pilot/test/xdstest's validators and every analyzer of
+// pkg/config/analysis/analyzers.
+//
+// Inside go test, pass the test's *testing.T to [Load]. Elsewhere, Istio's
+// code must run inside Istio's test.Wrap: [Check] does that for a list of
+// requests, and cmd/xdscheck prints its result as JSON.
+//
+//	g := istiotest.Load(t, yaml, istiotest.Options{})
+//	res := g.Call(istiotest.Request{Port: 443, TLS: true, SNI: "a.example.com", Host: "a.example.com"})
+//	if res.Cluster != "outbound|8080||web.apps.svc.cluster.local" || !res.TLSTerminated { ... }
+package istiotest
