@@ -182,8 +182,9 @@ type Result struct {
 	// Error is the simulator's verdict when the request does not reach a
 	// cluster: "no listener matched", "no filter chains matched", "tls
 	// required, sending 301", "no virtual host matched", "no route
-	// matched", a protocol error, or a PROXY protocol mismatch. Empty when
-	// the request reaches a cluster.
+	// matched", a protocol error, or a PROXY protocol mismatch
+	// ([ErrProxyRequired], [ErrProxyUnexpected]; then only Listener is
+	// set). Empty when the request reaches a cluster.
 	Error string `json:"error,omitempty"`
 	// Listener, FilterChain, VirtualHost, Route and Cluster name what
 	// matched, as Envoy names them; Cluster is "outbound|port||host" for
@@ -256,11 +257,15 @@ func (g *Gateway) Call(r Request) (res Result) {
 	// protocol mismatch ends the connection whatever the simulator found.
 	if l := xdstest.ExtractListener(out.ListenerMatched, g.sim.Listeners); l != nil {
 		required, present := proxyProtocolOf(l)
+		var perr string
 		switch {
 		case present && required && !r.Proxy:
-			res.Error = ErrProxyRequired
+			perr = ErrProxyRequired
 		case !present && r.Proxy:
-			res.Error = ErrProxyUnexpected
+			perr = ErrProxyUnexpected
+		}
+		if perr != "" {
+			return Result{Error: perr, Listener: res.Listener, XFFTrustedHops: -1}
 		}
 	}
 	return res

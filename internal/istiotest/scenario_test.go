@@ -3,6 +3,7 @@ package istiotest
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -255,5 +256,42 @@ func checkJourney(t *testing.T, g *Gateway, j journey) {
 	}
 	if got.XFFTrustedHops != j.xff {
 		t.Errorf("Call(%+v) xff_num_trusted_hops = %d; want %d", j.req, got.XFFTrustedHops, j.xff)
+	}
+}
+
+// TestProxyMismatch checks that a PROXY header where the gateway reads
+// none, or none where it requires one, never reaches a cluster.
+func TestProxyMismatch(t *testing.T) {
+	y, opts := goldenTier(t, "sni-split")
+	g := Load(t, y, opts)
+	r := Request{Port: 443, TLS: true, SNI: "app.kube.example.com", Host: "app.kube.example.com"}
+	if got := g.Call(r); got.Error != ErrProxyRequired {
+		t.Errorf("sni-split: Call(%+v).Error = %q; want %q", r, got.Error, ErrProxyRequired)
+	}
+	y, opts = goldenTier(t, "gateway-basics")
+	g = Load(t, y, opts)
+	r = Request{Port: 443, TLS: true, SNI: "bookinfo.example.com", Host: "bookinfo.example.com", Proxy: true}
+	if got := g.Call(r); got.Error != ErrProxyUnexpected {
+		t.Errorf("gateway-basics: Call(%+v).Error = %q; want %q", r, got.Error, ErrProxyUnexpected)
+	}
+}
+
+// TestCheck checks that Check, which runs inside Istio's test.Wrap,
+// answers as Load and Call do inside go test.
+func TestCheck(t *testing.T) {
+	y, opts := goldenTier(t, "gateway-basics")
+	reqs := []Request{{Port: 443, TLS: true, SNI: "nginx.example.com"}, {Port: 31400}, {Port: 8080}}
+	rep, err := Check(y, opts, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Load(t, y, opts)
+	for i, r := range reqs {
+		if want := g.Call(r); !reflect.DeepEqual(rep.Results[i], want) {
+			t.Errorf("Check: result %d = %+v; Call = %+v", i, rep.Results[i], want)
+		}
+	}
+	if !reflect.DeepEqual(rep.Listeners, g.Listeners()) {
+		t.Errorf("Check: listeners differ from Listeners()")
 	}
 }

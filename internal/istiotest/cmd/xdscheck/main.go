@@ -5,7 +5,8 @@
 // Usage:
 //
 //	xdscheck -f istio.yaml [-requests requests.json] [-namespace ns]
-//	         [-labels k=v,...] [-mesh mesh.yaml] [-proxy-config yaml]
+//	         [-labels k=v,...] [-mesh mesh.yaml]
+//	         [-gateway-values values.yaml | -proxy-config yaml]
 //
 // requests.json is a JSON array of requests, each
 // {"port": 443, "tls": true, "sni": "a.example.com", "host": "a.example.com",
@@ -26,10 +27,17 @@ import (
 	"os"
 	"strings"
 
+	istiolog "istio.io/istio/pkg/log"
+
 	"github.com/drawbridge-go/drawbridge/internal/istiotest"
 )
 
 func main() {
+	// Istio's fixtures log to stderr at info level; the report is the
+	// output.
+	for _, s := range istiolog.Scopes() {
+		s.SetOutputLevel(istiolog.NoneLevel)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -42,14 +50,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	labels := fs.String("labels", "", "the gateway pods' labels, `k=v,...` (default istio=ingressgateway)")
 	meshFile := fs.String("mesh", "", "mesh config YAML `file` (default: an IstioOperator's meshConfig in -f, or Istio's defaults)")
 	proxyConfig := fs.String("proxy-config", "", "the gateway pods' proxy.istio.io/config annotation `value`")
+	valuesFile := fs.String("gateway-values", "", "Helm values `file` of the gateway pods (podAnnotations)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if *file == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "xdscheck: usage: xdscheck -f istio.yaml [-requests requests.json]")
+	if *file == "" || fs.NArg() > 0 || (*proxyConfig != "" && *valuesFile != "") {
+		fmt.Fprintln(stderr, "xdscheck: usage: xdscheck -f istio.yaml [-requests requests.json] [-gateway-values values.yaml | -proxy-config yaml]")
 		return 2
 	}
 	opts := istiotest.Options{Namespace: *ns, ProxyConfig: *proxyConfig}
@@ -76,6 +85,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		opts.MeshConfig = string(b)
+	}
+	if *valuesFile != "" {
+		b, err := os.ReadFile(*valuesFile)
+		if err == nil {
+			opts.ProxyConfig, err = istiotest.ProxyConfigFromValues(b)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "xdscheck:", err)
+			return 1
+		}
 	}
 	var reqs []istiotest.Request
 	if *reqFile != "" {
