@@ -213,7 +213,7 @@ func (t *traceFindings) gateway() {
 		return
 	}
 	// PROXY protocol, whether or not a server takes the request.
-	proxyFound := true
+	proxyFound, vsFound := true, false
 	switch {
 	case sent.Proxy && !g.ProxyAccepted:
 		t.add(SeverityError, where, "the edge sends a PROXY header ("+h.Proxy+") to gateway port "+port+", which does not read one: Envoy takes it for the start of the request and the connection fails",
@@ -248,9 +248,15 @@ func (t *traceFindings) gateway() {
 		}
 	}
 
+	// The gateway's own account of a request no server takes goes into
+	// the finding that says so.
+	why := ""
+	if g.Server == "" && len(g.Problems) > 0 {
+		why = ": " + strings.Join(g.Problems, "; ")
+	}
 	if h.OriginatesTLS {
 		if sent.SNI == "" {
-			t.add(SeverityError, where, "the edge re-encrypts to the gateway without SNI: the gateway picks its TLS server and certificate by SNI",
+			t.add(SeverityError, where, "the edge re-encrypts to the gateway without SNI: the gateway picks its TLS server and certificate by SNI"+why,
 				"add sni str(<host>) (or sni req.hdr(host)) to the server line")
 		}
 		if h.HTTP && h.Host == "" {
@@ -263,13 +269,20 @@ func (t *traceFindings) gateway() {
 		}
 	}
 
-	if g.Server == "" {
+	switch {
+	case g.Server == "" && h.OriginatesTLS && sent.SNI == "":
+		// said above
+	case g.Server == "":
 		detail := "the edge sends " + traceKind(sent) + " for " + strconv.Quote(name) + " to gateway port " + port + ", and no Gateway server there accepts it"
 		if h.OriginatesTLS {
 			detail = "the edge re-encrypts to gateway port " + port + " with SNI " + strconv.Quote(sent.SNI) + ", which no Gateway server there serves"
 		}
-		t.add(SeverityError, where, detail, "add "+strconv.Quote(name)+" to the hosts of a Gateway server on port "+port+", or route it elsewhere at the edge")
-	} else {
+		if strings.HasPrefix(sent.Path, traceACMEPrefix) {
+			detail = "the ACME HTTP-01 challenge for " + strconv.Quote(name) + " goes to the gateway, which does not hold the host (no Gateway server on port " + port +
+				" accepts it): its certificate cannot be issued or renewed"
+		}
+		t.add(SeverityError, where, detail+why, "add "+strconv.Quote(name)+" to the hosts of a Gateway server on port "+port+", or route it elsewhere at the edge")
+	default:
 		if len(g.Servers) > 1 {
 			t.add(SeverityWarning, where, "Gateway servers "+strings.Join(g.Servers, ", ")+" all accept "+strconv.Quote(name)+" on port "+port+": Envoy keeps only one of them",
 				"keep the host in one server per port")
@@ -281,18 +294,25 @@ func (t *traceFindings) gateway() {
 				t.add(SeverityError, where, "the gateway redirects "+strconv.Quote(sent.Host)+" to https although the client already uses TLS: the client loops",
 					"drop tls.httpsRedirect from the server (or keep it in a Gateway of its own), or send the traffic to the gateway's HTTPS port")
 			case !g.HTTPSRedirect && !g.Redirect && g.VirtualService == "" && sent.Host != "":
+				vsFound = true
 				t.add(SeverityError, where, "no VirtualService route bound to the gateway takes Host "+strconv.Quote(sent.Host)+": Envoy answers 404",
 					"add the host to a VirtualService bound to Gateway "+g.Gateway+", or rewrite Host at the edge (http-request set-header Host)")
 			}
 		}
 	}
+	if why != "" {
+		return
+	}
 	for _, p := range g.Problems {
-		if proxyFound && strings.Contains(p, "PROXY header") {
+		if proxyFound && strings.Contains(p, "PROXY header") || vsFound && strings.Contains(p, "VirtualService") {
 			continue // said above, with a fix
 		}
 		t.add(SeverityWarning, where, p, "")
 	}
 }
+
+// traceACMEPrefix is the path of ACME HTTP-01 challenges (RFC 8555 8.3).
+const traceACMEPrefix = "/.well-known/acme-challenge/"
 
 // traceNotListening reports whether a gateway problem says that no server
 // listens on the port.
