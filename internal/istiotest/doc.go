@@ -18,8 +18,11 @@
 // or else from the meshConfig of an IstioOperator in the stream, as
 // istioctl install would apply it), overlaid with the
 // proxy.istio.io/config annotation of the gateway pods
-// ([Options.ProxyConfig], or else the pod template of a Deployment in the
-// stream whose labels match).
+// ([Options.ProxyConfig], which [ProxyConfigFromValues] reads from the
+// gateway chart's Helm values, or else the pod template of a Deployment in
+// the stream whose labels match). [Gateway.TopologyFrom] says which one
+// set it, and [Gateway.IstioOperator] whether an IstioOperator did, which
+// only istioctl install would apply.
 //
 // # Asking
 //

@@ -66,6 +66,9 @@ type Gateway struct {
 	// IstioOperator CRD: such a document in a kubectl-applied file is
 	// applied only by istioctl install.
 	IstioOperator string
+	// Ignored lists the stream's other objects ("Kind namespace/name"),
+	// which Load neither translates nor analyzes.
+	Ignored []string
 }
 
 // Load translates the Istio objects of istioYAML for the gateway that
@@ -89,7 +92,7 @@ func Load(t test.Failer, istioYAML []byte, opts Options) *Gateway {
 	if opts.ProxyConfig != "" {
 		s.proxyConfig, s.podOwner = opts.ProxyConfig, "Options.ProxyConfig"
 	}
-	g := &Gateway{stream: s, namespace: ns}
+	g := &Gateway{stream: s, namespace: ns, Ignored: s.ignored}
 
 	m := mesh.DefaultMeshConfig()
 	meshYAML := opts.MeshConfig
@@ -126,8 +129,9 @@ func Load(t test.Failer, istioYAML []byte, opts Options) *Gateway {
 		}
 		meta.ProxyConfig = (*model.NodeMetaProxyConfig)(pc)
 		meta.Annotations = map[string]string{proxyConfigAnnotation: s.proxyConfig}
-		if pc.GetGatewayTopology() != nil {
-			g.Topology, g.TopologyFrom = pc.GetGatewayTopology(), "annotation"
+		g.Topology = pc.GetGatewayTopology()
+		if own, err := mesh.MergeProxyConfig(s.proxyConfig, &meshconfig.ProxyConfig{}); err == nil && own.GetGatewayTopology() != nil {
+			g.TopologyFrom = "annotation"
 		}
 	}
 

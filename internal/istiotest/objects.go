@@ -2,6 +2,7 @@ package istiotest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -121,7 +122,7 @@ type stream struct {
 	destinations          map[string]map[int]string // host -> port -> port name
 	credentials           []string
 	gatewayPorts          map[int]string // gateway server ports -> protocol
-	skipped               []string       // kinds neither Istio config nor understood
+	ignored               []string       // "Kind namespace/name" of the other objects
 }
 
 func readStream(data []byte, namespace string, labels map[string]string) (*stream, error) {
@@ -154,7 +155,7 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 			}
 			continue
 		default:
-			s.skipped = append(s.skipped, d.kind)
+			s.ignored = append(s.ignored, strings.TrimSpace(d.kind+" "+strings.Trim(d.ns+"/"+d.name, "/")))
 			continue
 		}
 		switch d.kind {
@@ -255,7 +256,7 @@ func (s *stream) clusterObjects(namespace string, labels map[string]string) ([]r
 	}
 	for _, p := range slices.Sorted(maps.Keys(s.gatewayPorts)) {
 		gw.Spec.Ports = append(gw.Spec.Ports, corev1.ServicePort{
-			Name: fmt.Sprintf("%s-%d", strings.ToLower(cmpOr(s.gatewayPorts[p], "tcp")), p), Port: int32(p),
+			Name: fmt.Sprintf("%s-%d", strings.ToLower(cmp.Or(s.gatewayPorts[p], "tcp")), p), Port: int32(p),
 			TargetPort: intstr.FromInt32(int32(p)), Protocol: corev1.ProtocolTCP,
 		})
 	}
@@ -302,13 +303,6 @@ func (s *stream) clusterObjects(namespace string, labels map[string]string) ([]r
 		objs = append(objs, n)
 	}
 	return objs, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // objectsYAML writes objs as one YAML stream, for the analyzers.

@@ -118,11 +118,10 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	r.Errorf(format, args...)
 	panic(fatal{})
 }
-func (r *recorder) Skip(args ...any)   { panic(fatal{}) }
-func (r *recorder) Cleanup(f func())   {}
-func (r *recorder) TempDir() string    { return os.TempDir() }
-func (r *recorder) Name() string       { return "istiotest" }
-func (r *recorder) Setenv(k, v string) {}
+func (r *recorder) Skip(args ...any) { panic(fatal{}) }
+func (r *recorder) Cleanup(f func()) {}
+func (r *recorder) TempDir() string  { return os.TempDir() }
+func (r *recorder) Name() string     { return "istiotest" }
 
 // nopFailer is a test.Failer for xdstest's extractors on configuration
 // the simulator already decoded: they fail only on undecodable protos.
