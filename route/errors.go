@@ -47,11 +47,22 @@ func (e *ValidationError) Unwrap() []error {
 	return errs
 }
 
-// problems collects FieldErrors.
-type problems struct{ list []*FieldError }
+// problems collects FieldErrors, each once.
+type problems struct {
+	list []*FieldError
+	seen map[FieldError]bool
+}
 
 func (p *problems) add(path, format string, args ...any) {
-	p.list = append(p.list, &FieldError{Path: path, Detail: fmt.Sprintf(format, args...)})
+	fe := &FieldError{Path: path, Detail: fmt.Sprintf(format, args...)}
+	if p.seen == nil {
+		p.seen = map[FieldError]bool{}
+	}
+	if p.seen[*fe] {
+		return // two rules found the same fault
+	}
+	p.seen[*fe] = true
+	p.list = append(p.list, fe)
 }
 
 func idx(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }

@@ -70,6 +70,18 @@ func (c *Config) validate(p *problems) {
 	c.validateListeners(p)
 	c.validateBackends(p)
 	c.validateRoutes(p)
+	// The value checks, for the fields no rule above found fault with.
+	var vp problems
+	c.validateValues(&vp)
+	faulty := make(map[string]bool, len(p.list))
+	for _, fe := range p.list {
+		faulty[fe.Path] = true
+	}
+	for _, fe := range vp.list {
+		if !faulty[fe.Path] {
+			p.list = append(p.list, fe)
+		}
+	}
 }
 
 // The check functions report a problem at field f of fp, such as
