@@ -425,7 +425,9 @@ func (k *compiler) emit(fe *Proxy, es []entry, fetch Sample, pathACL map[string]
 		default: // any host
 			if e.path != "" {
 				fe.UseBackends = append(fe.UseBackends, UseBackend{Backend: e.backend, Cond: cond(nil, e.name)})
-			} else if def == "" {
+			} else {
+				// A route for any host takes what the listener's
+				// default (the https redirect) would.
 				def = e.backend
 			}
 			i++

@@ -232,6 +232,8 @@ func (p *parser) server(l *srcLine) bool {
 			ok = num(&o.Fall)
 		case "rise":
 			ok = num(&o.Rise)
+		case "port":
+			ok = num(&o.CheckPort)
 		case "maxconn":
 			ok = num(&o.MaxConn)
 		case "weight":

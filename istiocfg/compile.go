@@ -2,11 +2,14 @@ package istiocfg
 
 import (
 	"cmp"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/drawbridge-go/drawbridge/route"
 )
@@ -100,6 +103,13 @@ func (k *compiler) gateway() {
 		case s.HTTPSRedirect:
 			redirects.Servers = append(redirects.Servers, HTTPSRedirectServer(s.Name, port, s.Hosts...))
 			continue
+		case s.Protocol == route.HTTPS && len(s.Hosts) > 1 && slices.Contains(s.Hosts, "*"):
+			// Istio writes no server names for a filter chain with "*"
+			// among its hosts: the other hosts would lose their SNI to any
+			// more specific chain of the port. "*" gets a server of its own.
+			rest := slices.DeleteFunc(slices.Clone(s.Hosts), func(h string) bool { return h == "*" })
+			spec.Servers = append(spec.Servers, HTTPSServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, rest...))
+			srv = HTTPSServer(s.Name+"-any", port, tlsMode(s.Mode), []string{s.Credential}, "*")
 		case s.Protocol == route.HTTPS:
 			srv = HTTPSServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, s.Hosts...)
 		case s.Protocol == route.TLS:
@@ -140,11 +150,103 @@ func (k *compiler) virtualServices() {
 		groups[key] = append(groups[key], rp)
 	}
 	for _, key := range keys {
-		k.virtualService(groups[key])
+		k.virtualService(groups[key], k.precedence(groups[key], keys, groups))
 	}
 }
 
-func (k *compiler) virtualService(rs []*route.RoutePlan) {
+// precedence returns the HTTP routes of other VirtualServices whose hosts
+// the hosts of rs strictly cover on a gateway port rs uses (a.example.com
+// under *.example.com, or anything under "*"), most specific first, as
+// copies matching the Host of the hosts covered. Istio merges the routes of
+// every VirtualService whose hosts intersect a server host into that host's
+// virtual host, in the order of the VirtualServices (creation time, then
+// name): without the copies, a broader VirtualService that comes first
+// would take the requests of the more specific one, where the edge (and
+// the model) give the most specific host precedence.
+func (k *compiler) precedence(rs []*route.RoutePlan, keys []string, groups map[string][]*route.RoutePlan) []*route.RoutePlan {
+	ports := map[int]bool{}
+	for _, rp := range rs {
+		if rp.Gateway.Kind == route.HTTP {
+			ports[rp.Gateway.Port] = true
+		}
+	}
+	own := rs[0].Gateway.Hosts
+	var out []*route.RoutePlan
+	for _, key := range keys {
+		other := groups[key]
+		if strings.Join(other[0].Gateway.Hosts, "\x00") == strings.Join(own, "\x00") {
+			continue
+		}
+		for _, rp := range other {
+			if rp.Gateway.Kind == route.HTTP && ports[rp.Gateway.Port] && len(coveredHosts(own, rp.Gateway.Hosts)) > 0 {
+				out = append(out, rp)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *route.RoutePlan) int {
+		return cmp.Or(-cmp.Compare(hostRank(a.Gateway.Hosts), hostRank(b.Gateway.Hosts)),
+			-cmp.Compare(len(a.Route.PathPrefix), len(b.Route.PathPrefix)), cmp.Compare(a.Index, b.Index))
+	})
+	return out
+}
+
+// coveredHosts returns the hosts of hs that a host of broad strictly
+// covers.
+func coveredHosts(broad, hs []string) []string {
+	var out []string
+	for _, h := range hs {
+		for _, b := range broad {
+			if b != h && hostCovers(b, h) {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// hostCovers reports whether every name host pattern h matches is also
+// matched by pattern b.
+func hostCovers(b, h string) bool {
+	switch {
+	case b == "*":
+		return true
+	case h == "*":
+		return false
+	case strings.HasPrefix(b, "*."):
+		return strings.HasSuffix(h, b[1:]) && len(h) > len(b)-1
+	}
+	return b == h
+}
+
+// hostRank orders host sets by their most specific host: an exact name
+// above any wildcard, a longer wildcard above a shorter one, "*" last.
+func hostRank(hs []string) int {
+	best := 0
+	for _, h := range hs {
+		r := len(h)
+		switch {
+		case h == "*":
+			r = 0
+		case !strings.HasPrefix(h, "*."):
+			r = 1 << 20
+		}
+		best = max(best, r)
+	}
+	return best
+}
+
+// authorityMatch is a regular expression matching the Host header (with
+// an optional port, in any case) of the names host pattern h matches.
+func authorityMatch(h string) *networking.StringMatch {
+	re := regexp.QuoteMeta(h)
+	if strings.HasPrefix(h, "*.") {
+		re = "[^:]+" + regexp.QuoteMeta(h[1:])
+	}
+	return &networking.StringMatch{MatchType: &networking.StringMatch_Regex{Regex: "(?i)" + re + "(:[0-9]+)?"}}
+}
+
+func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 	mesh := false
 	httpPorts := map[int]bool{}
 	for _, rp := range rs {
@@ -179,38 +281,42 @@ func (k *compiler) virtualService(rs []*route.RoutePlan) {
 	redirected := map[int]bool{}
 	var redirects []*networking.HTTPRoute
 	noEdge := k.plan.Config.Edge == nil
+	for _, rp := range first {
+		hr := k.httpRoute(rp, gwMatch, needPort)
+		hr.Name = rp.Route.Name + "-before-" + rs[0].Route.Name
+		base := hr.Match
+		if len(base) == 0 {
+			base = []*networking.HTTPMatchRequest{{}}
+		}
+		hr.Match = nil
+		for _, h := range coveredHosts(rs[0].Gateway.Hosts, rp.Gateway.Hosts) {
+			for _, m := range base {
+				m = proto.Clone(m).(*networking.HTTPMatchRequest)
+				m.Authority = authorityMatch(h)
+				hr.Match = append(hr.Match, m)
+			}
+		}
+		spec.Http = append(spec.Http, hr)
+	}
 	for _, rp := range sorted {
 		r, h := rp.Route, rp.Gateway
 		port := uint32(h.Port)
 		switch h.Kind {
 		case route.HTTP:
-			m := HTTPMatch(gwMatch, 0)
-			if needPort {
-				m.Port = port
-			}
-			if r.PathPrefix != "" {
-				m.Uri = URIPrefix(r.PathPrefix)
-			}
-			var match []*networking.HTTPMatchRequest
-			if m.Port != 0 || m.Uri != nil || len(m.Gateways) > 0 {
-				match = []*networking.HTTPMatchRequest{m}
-			}
-			hr := HTTPRouteTo(r.Name, match)
-			if rd := r.Redirect; rd != nil {
-				hr.Redirect = Redirect(rd.Scheme, rd.Host, uint32(rd.Port), uint32(rd.Code))
-			} else {
-				hr.Route = httpDests(h.Destinations)
-			}
-			if len(h.SetHeaders) > 0 && r.Redirect == nil {
-				set := map[string]string{}
-				for _, x := range h.SetHeaders {
-					set[x.Name] = x.Value
-				}
-				hr.Headers = SetRequestHeaders(set)
-			}
-			spec.Http = append(spec.Http, hr)
+			spec.Http = append(spec.Http, k.httpRoute(rp, gwMatch, needPort))
 		case route.TLS:
-			spec.Tls = append(spec.Tls, TLSRouteTo(h.Hosts, port, gwMatch, l4Dests(h.Destinations)...))
+			tr := TLSRouteTo(h.Hosts, port, gwMatch, l4Dests(h.Destinations)...)
+			if len(h.Hosts) > 1 && slices.Contains(h.Hosts, "*") {
+				// As for servers: "*" in a match's sniHosts makes its
+				// filter chain take every name; the other names keep
+				// their own match.
+				rest := slices.DeleteFunc(slices.Clone(h.Hosts), func(x string) bool { return x == "*" })
+				tr.Match = []*networking.TLSMatchAttributes{
+					{SniHosts: rest, Port: port, Gateways: gwMatch},
+					{SniHosts: []string{"*"}, Port: port, Gateways: gwMatch},
+				}
+			}
+			spec.Tls = append(spec.Tls, tr)
 		case route.TCP:
 			tr := TCPRouteTo(port, l4Dests(h.Destinations)...)
 			tr.Match[0].Gateways = gwMatch
@@ -255,6 +361,40 @@ func (k *compiler) virtualService(rs []*route.RoutePlan) {
 	spec.Tls = append(spec.Tls, meshTLS...)
 	spec.Tcp = append(spec.Tcp, meshTCP...)
 	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Route.Name, k.ns, spec))
+}
+
+// httpRoute is the http route of rp in a VirtualService: its port (when
+// needPort), path prefix and gateways, then its destinations or redirect
+// and headers.
+func (k *compiler) httpRoute(rp *route.RoutePlan, gwMatch []string, needPort bool) *networking.HTTPRoute {
+	r, h := rp.Route, rp.Gateway
+	m := HTTPMatch(gwMatch, 0)
+	if needPort {
+		m.Port = uint32(h.Port)
+	}
+	if r.PathPrefix != "" {
+		m.Uri = URIPrefix(r.PathPrefix)
+	}
+	var match []*networking.HTTPMatchRequest
+	if m.Port != 0 || m.Uri != nil || len(m.Gateways) > 0 {
+		match = []*networking.HTTPMatchRequest{m}
+	}
+	hr := HTTPRouteTo(r.Name, match)
+	if rd := r.Redirect; rd != nil {
+		hr.Redirect = Redirect(rd.Scheme, rd.Host, uint32(rd.Port), uint32(rd.Code))
+	} else {
+		hr.Route = httpDests(h.Destinations)
+	}
+	if len(h.SetHeaders) > 0 && r.Redirect == nil {
+		set := map[string]string{}
+		for _, x := range h.SetHeaders {
+			// Envoy reads %...% as a variable: the model's values are
+			// literal.
+			set[x.Name] = strings.ReplaceAll(x.Value, "%", "%%")
+		}
+		hr.Headers = SetRequestHeaders(set)
+	}
+	return hr
 }
 
 // servesAllPaths reports whether one of rs on listener l has no path

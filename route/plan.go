@@ -147,6 +147,10 @@ type Pool struct {
 	MaxConn int
 	// Routes are the indexes in [Plan.Routes] of the routes using the pool.
 	Routes []int
+
+	// server is the index of the gateway server of a gateway TCP pool, -1
+	// for a hand-off to a gateway configured elsewhere.
+	server int
 }
 
 // Addresses returns the "host:port" addresses of the pool's servers.

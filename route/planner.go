@@ -106,11 +106,11 @@ func (pl *planner) route(i int) {
 	for _, w := range r.Split {
 		rp.Backends = append(rp.Backends, WeightedRef{Backend: pl.backends[w.Backend], Weight: w.Weight})
 	}
-	if c.Edge != nil {
-		rp.Edge = pl.edgeHop(rp)
-	}
 	if pl.gatewaySees(rp) {
 		rp.Gateway = pl.gatewayHop(rp)
+	}
+	if c.Edge != nil {
+		rp.Edge = pl.edgeHop(rp)
 	}
 	if r.Credential != "" && (rp.Gateway == nil || !rp.Gateway.Terminates) {
 		pl.p.add(elemOf("routes", i).field(".credential"), "the gateway does not terminate this route's TLS, so it would never serve credential %q: %s",
@@ -239,7 +239,17 @@ func (pl *planner) gatewayPool(rp *RoutePlan, mode EdgeMode) int {
 	}
 	switch {
 	case mode == EdgeTCP:
-		p.Name = "gw_tcp_" + strconv.Itoa(port)
+		// One pool per gateway server the traffic lands on, so that its
+		// health check reaches that server; named once the servers are
+		// (see nameTCPPools).
+		p.Name = "gw_tcp_" + strconv.Itoa(port) + "\x00"
+		p.server = -1
+		if rp.Gateway != nil {
+			p.server = rp.Gateway.Server
+			p.Name += strconv.Itoa(p.server)
+		} else {
+			p.Name += "handoff"
+		}
 	case pl.originates(rp):
 		p.Name = "rt_" + r.Name
 		t := &PoolTLS{SNI: gh, SNIFromHost: gh == ""}

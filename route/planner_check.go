@@ -106,15 +106,19 @@ func (pl *planner) gatewayCheck(i int, pool *Pool) {
 	if !ck.TLS && !needHTTP {
 		return // a TCP connect check
 	}
-	name := pl.checkName(pool, needHTTP)
+	name := pl.checkName(pool, ck.TLS, needHTTP)
 	if name == "" {
 		first := pool.Routes[0]
 		pats := strings.Join(pl.out.Routes[first].Hosts, ", ")
 		if pats == "" {
 			pats = "no host (a TCP listener)"
 		}
-		pl.p.add("gateway.healthCheck.host", "the edge's check of %s (the gateway port %d of routes[%d]) must send a host the gateway serves there, and its routes match only %s: set gateway.healthCheck.host to such a name, or check the gateway's readiness endpoint with gateway.healthCheck {port: 15021, path: /healthz/ready}",
-			pool.Name, pool.GatewayPort, first, pats)
+		what := "a host"
+		if needHTTP {
+			what = "a host and path (" + hc.Path + ")"
+		}
+		pl.p.add("gateway.healthCheck", "the edge's check of %s (gateway port %d, routes[%d], hosts %s) must send %s that the gateway takes to the same server and route as that traffic, and none does: set gateway.healthCheck.host (and path) to one, or check the gateway's readiness endpoint with gateway.healthCheck {port: 15021, path: /healthz/ready}",
+			pool.Name, pool.GatewayPort, first, pats, what)
 		return
 	}
 	if ck.TLS {
@@ -126,52 +130,133 @@ func (pl *planner) gatewayCheck(i int, pool *Pool) {
 }
 
 // checkName is the name the check of a gateway pool sends as SNI and Host:
-// one that the gateway serves with the same server as the pool's traffic.
-// It is gateway.healthCheck.host when one of the pool's routes serves it,
-// else the first route's own name (gatewayHost or exact host), else, for a
-// TLS handshake without an HTTP request, a name under the first wildcard.
-// It returns "" when there is none.
-func (pl *planner) checkName(pool *Pool, needHTTP bool) string {
-	cands := make([]*RoutePlan, 0, len(pool.Routes))
+// one the gateway takes to the same server as the pool's traffic (the
+// same filter chain for a TLS check) and, for an HTTP check, to a route of
+// the pool whose path prefix covers the check's path. It is
+// gateway.healthCheck.host when that holds, else the first route's own
+// name (gatewayHost or exact host) that does, else, for a TLS handshake
+// without an HTTP request, a name under a wildcard that does. It returns
+// "" when there is none.
+func (pl *planner) checkName(pool *Pool, tls, needHTTP bool) string {
+	hc := pl.c.Gateway.HealthCheck
+	routes := make([]*RoutePlan, 0, len(pool.Routes))
 	for _, ri := range pool.Routes {
-		rp := &pl.out.Routes[ri]
-		if rp.Gateway != nil && rp.Gateway.Terminates {
-			cands = append(cands, rp)
-		}
+		routes = append(routes, &pl.out.Routes[ri])
 	}
-	if len(cands) == 0 {
-		for _, ri := range pool.Routes {
-			cands = append(cands, &pl.out.Routes[ri])
+	if pool.Mode == EdgeTCP && !pl.passesTLS(pool) {
+		// TCP carries no host: the check goes where the port goes.
+		if hc != nil && hc.Host != "" {
+			return hostname.Normalize(hc.Host)
 		}
+		return ""
 	}
-	if hc := pl.c.Gateway.HealthCheck; hc != nil && hc.Host != "" {
-		h := hostname.Normalize(hc.Host)
-		if pool.Mode == EdgeTCP && !pl.passesTLS(pool) {
-			return h // TCP carries no host to match
-		}
-		for _, rp := range cands {
-			for _, pat := range routeNames(rp) {
-				if hostname.MustParsePattern(pat).Match(h) {
-					return h
+	ok := func(name string) bool {
+		for _, rp := range routes {
+			h := rp.Gateway
+			if h == nil {
+				// A gateway configured elsewhere: the route's own names.
+				if slices.ContainsFunc(routeNames(rp), func(p string) bool { return hostname.MustParsePattern(p).Match(name) }) {
+					return true
 				}
+				continue
+			}
+			if tls && pl.serverFor(h.Port, name) != h.Server {
+				continue
+			}
+			if !needHTTP || h.Kind != HTTP {
+				if slices.ContainsFunc(h.Hosts, func(p string) bool { return hostname.MustParsePattern(p).Match(name) }) {
+					return true
+				}
+				continue
+			}
+			if ri := pl.gatewayRouteFor(h.Port, h.Server, name, hc.Path); ri >= 0 && slices.Contains(pool.Routes, ri) {
+				return true
 			}
 		}
+		return false
 	}
-	for _, rp := range cands {
-		if n := serverName(rp.Route); n != "" {
+	if hc != nil && hc.Host != "" {
+		if h := hostname.Normalize(hc.Host); ok(h) {
+			return h
+		}
+	}
+	for _, rp := range routes {
+		if n := serverName(rp.Route); n != "" && ok(n) {
 			return n
 		}
 	}
-	if !needHTTP {
-		for _, rp := range cands {
-			for _, pat := range routeNames(rp) {
-				if p := hostname.MustParsePattern(pat); p.Kind() == hostname.KindWildcard {
-					return "health" + p.Suffix()
-				}
+	// A name under a wildcard, for a handshake, or for an HTTP check that
+	// the backend answers through TLS passed through (the gateway routes
+	// it by SNI only).
+	for _, rp := range routes {
+		if needHTTP && (rp.Gateway == nil || rp.Gateway.Kind != TLS) {
+			continue
+		}
+		for _, pat := range routeNames(rp) {
+			if p := hostname.MustParsePattern(pat); p.Kind() == hostname.KindWildcard && ok("health"+p.Suffix()) {
+				return "health" + p.Suffix()
 			}
 		}
 	}
 	return ""
+}
+
+// specificity orders host patterns as Envoy picks among them: an exact
+// name, then the longest wildcard, then "*".
+func specificity(pat string) int {
+	switch {
+	case pat == "*":
+		return 0
+	case strings.HasPrefix(pat, "*."):
+		return len(pat)
+	}
+	return 1 << 20
+}
+
+// serverFor returns the index of the gateway server on port whose hosts
+// take name most specifically, or -1.
+func (pl *planner) serverFor(port int, name string) int {
+	best, bestScore := -1, -1
+	for i, s := range pl.out.Gateway.Servers {
+		if s.Port != port || s.HTTPSRedirect {
+			continue
+		}
+		for _, pat := range s.Hosts {
+			if hostname.MustParsePattern(pat).Match(name) && specificity(pat) > bestScore {
+				best, bestScore = i, specificity(pat)
+			}
+		}
+	}
+	return best
+}
+
+// gatewayRouteFor returns the index of the route the gateway picks for an
+// HTTP request for name and path arriving on port through server (for a
+// plain HTTP port, any of its servers): the most specific host, then the
+// longest path prefix. It returns -1 when no route takes it.
+func (pl *planner) gatewayRouteFor(port, server int, name, path string) int {
+	plain := pl.out.Gateway.Servers[server].Protocol == HTTP
+	best, bestHost, bestPath := -1, -1, -1
+	for i := range pl.out.Routes {
+		rp := &pl.out.Routes[i]
+		h := rp.Gateway
+		if h == nil || h.Port != port || h.Kind != HTTP || !plain && h.Server != server {
+			continue
+		}
+		pp := rp.Route.PathPrefix
+		if !strings.HasPrefix(path, pp) {
+			continue
+		}
+		for _, pat := range h.Hosts {
+			if !hostname.MustParsePattern(pat).Match(name) {
+				continue
+			}
+			if sp := specificity(pat); sp > bestHost || sp == bestHost && len(pp) > bestPath {
+				best, bestHost, bestPath = i, sp, len(pp)
+			}
+		}
+	}
+	return best
 }
 
 // routeNames are the names route rp's traffic carries on its way to the

@@ -77,8 +77,40 @@ func (pl *planner) gateway() {
 			h.Server = newIndex[h.Server]
 		}
 	}
+	pl.nameTCPPools(newIndex)
 	pl.trustedProxies()
 	pl.gatewayBackends()
+}
+
+// nameTCPPools names the edge's TCP pools toward the gateway: gw_tcp_<port>
+// when one gateway server takes a port's traffic, gw_tcp_<port>_<server>
+// when several do.
+func (pl *planner) nameTCPPools(newIndex []int) {
+	perPort := map[int]int{}
+	for i := range pl.out.Pools {
+		p := &pl.out.Pools[i]
+		if p.Kind == PoolGateway && p.Mode == EdgeTCP && strings.Contains(p.Name, "\x00") {
+			perPort[p.GatewayPort]++
+		}
+	}
+	for i := range pl.out.Pools {
+		p := &pl.out.Pools[i]
+		base, _, ok := strings.Cut(p.Name, "\x00")
+		if !ok {
+			continue
+		}
+		if p.server >= 0 {
+			p.server = newIndex[p.server]
+		}
+		if perPort[p.GatewayPort] > 1 {
+			if p.server >= 0 {
+				base += "_" + strings.ReplaceAll(pl.out.Gateway.Servers[p.server].Name, "-", "_")
+			} else {
+				base += "_" + p.Backend.Name // handed over to a gateway configured elsewhere
+			}
+		}
+		p.Name = base
+	}
 }
 
 func boolCompare(a, b bool) int {
