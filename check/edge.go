@@ -391,9 +391,10 @@ func (e *Edge) compileBack(p *haproxycfg.Proxy, mode haproxycfg.Mode, ff bool, a
 				// Without a check port or addr, a check uses the
 				// server's transport: ssl and send-proxy* apply to it
 				// too (src/check.c, init_srv_check).
-				TLS:   s.opts.CheckSSL || s.opts.SSL,
+				TLS:   s.opts.CheckSSL || s.opts.SSL && s.opts.CheckPort == 0,
 				SNI:   s.opts.CheckSNI,
-				Proxy: s.opts.CheckSendProxy || s.proxy != "",
+				Proxy: s.opts.CheckSendProxy || s.proxy != "" && s.opts.CheckPort == 0,
+				Port:  s.opts.CheckPort,
 			}
 			if hc := p.HTTPCheck; hc != nil {
 				b.check.HTTP = true

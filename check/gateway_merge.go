@@ -562,7 +562,14 @@ func (g *Gateway) tlsRoutes(s *gwServer, l *listenerPort, seen map[string]*gwSer
 				for _, d := range r.GetRoute() {
 					dests = append(dests, destination(d.GetDestination()))
 				}
-				out = append(out, &chain{sni: slices.Clone(m.GetSniHosts()), server: s, vs: v, route: fmt.Sprintf("tls[%d]", i), dests: dests})
+				sni := slices.Clone(m.GetSniHosts())
+				if slices.Contains(sni, "*") {
+					// A full wildcard writes no server names: the chain
+					// takes every connection (toFilterChainMatch in
+					// pilot/pkg/networking/core/listener.go).
+					sni = nil
+				}
+				out = append(out, &chain{sni: sni, server: s, vs: v, route: fmt.Sprintf("tls[%d]", i), dests: dests})
 			}
 		}
 	}

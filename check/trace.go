@@ -62,7 +62,7 @@ func traceWith(e *Edge, gw func(GatewayRequest) GatewayHop, gatewayAddrs []strin
 				j.Sent = traceSent(req, &j.Edge, port)
 				hop := gw(j.Sent)
 				j.Gateway = &hop
-				if c := j.Edge.Check; c.Enabled && (c.TLS || c.HTTP) {
+				if c := j.Edge.Check; c.Enabled && (c.TLS || c.HTTP) && c.Port == 0 {
 					j.CheckSent = GatewayRequest{Port: port, Proxy: c.Proxy, TLS: c.TLS, SNI: c.SNI}
 					if c.HTTP {
 						j.CheckSent.Host, j.CheckSent.Path = c.Host, c.Path

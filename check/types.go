@@ -134,6 +134,10 @@ type EdgeHop struct {
 type HealthCheck struct {
 	// Enabled reports whether the servers are checked.
 	Enabled bool
+	// Port is the port checked when it is not the server's own (HAProxy
+	// "port"); such a check uses neither the server's TLS nor its PROXY
+	// header unless check-ssl or check-send-proxy say so.
+	Port int
 	// TLS reports whether the check does a TLS handshake (check-ssl, or
 	// ssl on the server), with SNI the name it sends (check-sni).
 	TLS bool

@@ -1,0 +1,300 @@
+// Package routegen generates route configurations for property tests: from
+// a seed, an edge with listeners of every protocol, routes of every
+// protocol × terminateAt pair, exact and wildcard hosts shared between
+// listeners, splits, redirects, path prefixes, ACME challenge routes,
+// re-encryption, static servers, external hosts and gateway hand-offs, with
+// one tier or both. Most configurations it makes are valid; the rest
+// exercise the refusals.
+package routegen
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/drawbridge-go/drawbridge/route"
+)
+
+// Hosts are the host patterns routes draw from: few, so that listeners
+// share hosts and wildcards overlap exact names.
+var Hosts = []string{
+	"a.example.com", "b.example.com", "*.example.com",
+	"x.kube.example.com", "*.kube.example.com", "*",
+}
+
+// Certificates is the certificate path generated listeners use: HAProxy
+// expands it from the environment, so a test sets CERTS to a throwaway
+// certificate.
+const Certificates = "$CERTS"
+
+// Config returns the configuration of seed.
+func Config(seed uint64) *route.Config {
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return g.config()
+}
+
+type gen struct {
+	r *rand.Rand
+	c *route.Config
+	// backends by kind
+	services, static, handoff []string
+	external                  string
+}
+
+func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
+
+func pick[T any](g *gen, xs []T) T { return xs[g.r.IntN(len(xs))] }
+
+func (g *gen) config() *route.Config {
+	c := &route.Config{Name: "gen"}
+	g.c = c
+	edge, gw := true, true
+	switch g.r.IntN(6) {
+	case 0:
+		edge = false
+	case 1:
+		gw = false
+	}
+	if edge {
+		c.Edge = &route.Edge{ForwardFor: g.chance(0.6)}
+		if g.chance(0.2) {
+			c.Edge.UpstreamProxies = 1
+		}
+	}
+	if gw {
+		c.Gateway = &route.Gateway{}
+		if edge {
+			c.Gateway.Addresses = []string{"10.0.0.10"}
+			if g.chance(0.3) {
+				c.Gateway.Addresses = append(c.Gateway.Addresses, "10.0.0.11")
+			}
+			c.Gateway.ProxyProtocol = pick(g, []route.GatewayProxyProtocol{route.GatewayProxyOff, route.GatewayProxyNative, route.GatewayProxyEnvoyFilter})
+			if g.chance(0.5) {
+				c.Gateway.TLS = &route.OriginateTLS{CAFile: "/etc/ssl/certs/ca-certificates.crt"}
+			} else {
+				c.Gateway.TLS = &route.OriginateTLS{InsecureSkipVerify: true}
+			}
+			switch g.r.IntN(4) {
+			case 1:
+				c.Gateway.HealthCheck = &route.HealthCheck{}
+			case 2:
+				c.Gateway.HealthCheck = &route.HealthCheck{Path: "/healthz/ready", Port: 15021}
+			case 3:
+				c.Gateway.HealthCheck = &route.HealthCheck{Path: "/", Host: pick(g, []string{"", "a.example.com", "probe.kube.example.com"})}
+			}
+			if g.chance(0.2) {
+				c.Gateway.HTTPPort, c.Gateway.HTTPSPort = 8080, 8443
+			}
+		}
+		if g.chance(0.15) {
+			n := g.r.IntN(2)
+			c.Gateway.NumTrustedProxies = &n
+		}
+	}
+	g.backends()
+	g.listeners()
+	for i := range c.Listeners {
+		g.routes(&c.Listeners[i])
+	}
+	return c
+}
+
+func (g *gen) backends() {
+	c := g.c
+	add := func(b route.Backend) {
+		c.Backends = append(c.Backends, b)
+	}
+	if c.Gateway != nil {
+		for i := range 1 + g.r.IntN(3) {
+			name := "svc" + strconv.Itoa(i)
+			add(route.Backend{Name: name, Service: &route.Service{Host: name + ".apps.svc.cluster.local", Port: pick(g, []int{80, 8080, 8443})}})
+			g.services = append(g.services, name)
+		}
+		if g.chance(0.3) {
+			g.external = "ext"
+			add(route.Backend{Name: "ext", External: &route.External{Host: "api.partner.example.net", Port: 443, Protocol: route.TLS}})
+		}
+		if c.Edge != nil && g.chance(0.3) {
+			add(route.Backend{Name: "handoff", Gateway: true})
+			g.handoff = append(g.handoff, "handoff")
+		}
+	}
+	for i := range 1 + g.r.IntN(2) {
+		name := "static" + strconv.Itoa(i)
+		b := route.Backend{Name: name, Servers: []route.Server{{Address: "10.1." + strconv.Itoa(i) + ".1:" + pick(g, []string{"80", "443", "8080"})}}}
+		if c.Edge != nil {
+			if g.chance(0.4) {
+				b.HealthCheck = &route.HealthCheck{}
+				if g.chance(0.5) {
+					b.HealthCheck.Path = "/health"
+				}
+			}
+			if g.chance(0.3) {
+				b.ProxyProtocol = pick(g, []route.ProxyProtocol{route.ProxyV1, route.ProxyV2})
+			}
+		}
+		if g.chance(0.2) {
+			b.TLS = &route.OriginateTLS{InsecureSkipVerify: true}
+		}
+		add(b)
+		g.static = append(g.static, name)
+	}
+}
+
+func (g *gen) listeners() {
+	c := g.c
+	ports := []int{80, 443, 8443, 9443, 31400}
+	g.r.Shuffle(len(ports), func(i, j int) { ports[i], ports[j] = ports[j], ports[i] })
+	n := 1 + g.r.IntN(4)
+	for i := range n {
+		l := route.Listener{Name: "l" + strconv.Itoa(i), Port: ports[i], Protocol: pick(g, []route.Protocol{route.HTTP, route.HTTP, route.HTTPS, route.TLS, route.TLS, route.TCP})}
+		switch l.Protocol {
+		case route.HTTP:
+			l.RedirectHTTPS = g.chance(0.3)
+		case route.HTTPS:
+			l.TLS = &route.ListenerTLS{CredentialName: "listener-cert"}
+			if c.Edge != nil {
+				l.TLS.Certificates = []string{Certificates}
+			}
+		case route.TLS:
+			if g.chance(0.9) {
+				l.TLS = &route.ListenerTLS{CredentialName: "listener-cert"}
+				if c.Edge != nil {
+					l.TLS.Certificates = []string{Certificates}
+				}
+			}
+		}
+		c.Listeners = append(c.Listeners, l)
+	}
+}
+
+// behind returns a backend the gateway reaches, or "" without a gateway.
+func (g *gen) behind() string {
+	if len(g.services) == 0 {
+		return ""
+	}
+	if g.external != "" && g.chance(0.2) {
+		return g.external
+	}
+	return pick(g, g.services)
+}
+
+func (g *gen) routes(l *route.Listener) {
+	c := g.c
+	n := 1 + g.r.IntN(3)
+	if l.Protocol == route.TCP {
+		n = 1
+	}
+	for i := range n {
+		r := route.Route{Name: l.Name + "-r" + strconv.Itoa(i), Listener: l.Name}
+		if l.Protocol != route.TCP {
+			r.Hosts = []string{pick(g, Hosts)}
+			if g.chance(0.2) {
+				r.Hosts = append(r.Hosts, pick(g, Hosts))
+			}
+		}
+		target := g.behind()
+		if target == "" || g.chance(0.3) {
+			target = pick(g, g.static)
+		}
+		switch l.Protocol {
+		case route.TLS:
+			tiers := []route.Tier{route.TierBackend}
+			if c.Edge != nil {
+				tiers = append(tiers, route.TierEdge)
+			}
+			if c.Gateway != nil {
+				tiers = append(tiers, route.TierGateway)
+			}
+			r.TerminateAt = pick(g, tiers)
+			switch r.TerminateAt {
+			case route.TierGateway:
+				if b := g.behind(); b != "" {
+					target = b
+				}
+				if l.TLS == nil || l.TLS.CredentialName == "" || g.chance(0.5) {
+					r.Credential = "route-cert"
+				}
+			case route.TierEdge:
+				if c.Gateway != nil && c.Edge != nil && g.chance(0.3) {
+					r.Reencrypt = true
+					target = pick(g, g.services)
+					r.Credential = "reencrypt-cert"
+				}
+				if g.chance(0.3) {
+					r.PathPrefix = pick(g, []string{"/api/", route.ACMEChallengePrefix})
+				}
+			case route.TierBackend:
+				if len(g.handoff) > 0 && g.chance(0.3) {
+					target = g.handoff[0]
+				}
+				if b := g.backend(target); b != nil && b.TLS != nil {
+					target = cmpOr(g.behind(), target)
+				}
+			}
+		case route.HTTP:
+			if c.Edge != nil && c.Gateway != nil && g.chance(0.25) {
+				r.TerminateAt = route.TierGateway
+				target = pick(g, g.services)
+				r.Credential = "origin-cert"
+				if g.chance(0.4) {
+					r.GatewayHost = "gw.example.com"
+				}
+			}
+			if g.chance(0.3) {
+				r.PathPrefix = pick(g, []string{"/api/", route.ACMEChallengePrefix})
+			}
+			if g.chance(0.1) {
+				r.Redirect = &route.Redirect{Scheme: "https"}
+			}
+		case route.HTTPS:
+			if g.chance(0.2) {
+				r.PathPrefix = "/api/"
+			}
+			if c.Edge != nil && c.Gateway != nil && g.chance(0.2) {
+				r.Reencrypt = true
+				target = pick(g, g.services)
+				r.Credential = "reencrypt-cert"
+			}
+		case route.TCP:
+			if len(g.handoff) > 0 && g.chance(0.3) {
+				target = g.handoff[0]
+			}
+		}
+		if (l.Protocol == route.HTTP || l.Protocol == route.HTTPS) && g.chance(0.15) {
+			r.SetHeaders = []route.Header{{Name: "X-Edge", Value: "1"}}
+		}
+		switch {
+		case r.Redirect != nil:
+		case len(g.services) >= 2 && g.chance(0.15) && !r.Reencrypt && g.isService(target):
+			r.Split = []route.WeightedBackend{{Backend: g.services[0], Weight: 70}, {Backend: g.services[1], Weight: 30}}
+		default:
+			r.Backend = target
+		}
+		c.Routes = append(c.Routes, r)
+	}
+}
+
+func (g *gen) backend(name string) *route.Backend {
+	for i := range g.c.Backends {
+		if g.c.Backends[i].Name == name {
+			return &g.c.Backends[i]
+		}
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (g *gen) isService(name string) bool {
+	for _, s := range g.services {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
