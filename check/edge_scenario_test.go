@@ -123,6 +123,9 @@ func TestEdgeScenarios(t *testing.T) {
 			n := 0
 			for i := range plan.Routes {
 				rp := &plan.Routes[i]
+				if rp.Index >= len(plan.Config.Routes) {
+					continue // the routes of a listener's acme setting: TestGeneratedEdgesAgree traces them
+				}
 				hosts := rp.Hosts
 				if len(hosts) == 0 {
 					hosts = []string{"*"}

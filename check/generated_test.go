@@ -404,6 +404,76 @@ func agree(c *route.Config, e *check.Edge, g *check.Gateway, p probe) []string {
 // server as a server of its own, "<name>-any", with the same credential.
 func sameServer(name string) string { return strings.TrimSuffix(name, "-any") }
 
+// acmeAgrees checks, for every HTTP listener with an acme setting and every
+// host whose TLS a tier terminates, that the edge sends the host's ACME
+// challenge to that tier: the acme.edge backend's servers, or the
+// gateway's HTTP port.
+func acmeAgrees(c *route.Config, e *check.Edge) []string {
+	type owner struct {
+		pat  string
+		tier route.Tier
+	}
+	var owners []owner
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		l, _ := c.ListenerByName(r.Listener)
+		if end := tlsEnd(c, l, r); end == route.TierEdge || end == route.TierGateway {
+			for _, h := range r.Hosts {
+				owners = append(owners, owner{strings.ToLower(h), end})
+			}
+		}
+	}
+	var bad []string
+	for li := range c.Listeners {
+		l := &c.Listeners[li]
+		if l.ACME == nil {
+			continue
+		}
+		for _, o := range owners {
+			name := probeName(o.pat)
+			// The tier of the most specific terminated pattern of name.
+			best, rank := route.Tier(""), -1
+			for _, x := range owners {
+				if !matches(x.pat, name) {
+					continue
+				}
+				r := len(x.pat)
+				switch {
+				case x.pat == "*":
+					r = 0
+				case !strings.HasPrefix(x.pat, "*."):
+					r = 1 << 20
+				}
+				if r > rank {
+					best, rank = x.tier, r
+				}
+			}
+			var want []string
+			switch {
+			case best == route.TierEdge && l.ACME.Edge != "":
+				for _, s := range backendOf(c, l.ACME.Edge).Servers {
+					want = append(want, s.Address)
+				}
+			case best == route.TierGateway && l.ACME.Gateway:
+				port := 80
+				if c.Gateway.HTTPPort != 0 {
+					port = c.Gateway.HTTPPort
+				}
+				for _, a := range c.Gateway.Addresses {
+					want = append(want, net.JoinHostPort(a, strconv.Itoa(port)))
+				}
+			default:
+				continue
+			}
+			hop := e.Route(check.EdgeRequest{Port: l.Port, Host: name, Path: route.ACMEChallengePrefix + "token"})
+			if !slices.Equal(hop.Servers, want) {
+				bad = append(bad, fmt.Sprintf("HTTP:%d %s: the ACME challenge goes to %q (backend %q), the %s terminates the host: want %q", l.Port, name, hop.Servers, hop.Backend, best, want))
+			}
+		}
+	}
+	return bad
+}
+
 // handlesHTTP reports whether the gateway parses HTTP at hop (and so reads
 // X-Forwarded-For).
 func handlesHTTP(h *check.GatewayHop) bool {
@@ -494,6 +564,9 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 			for _, b := range agree(c, e, g, p) {
 				bad = append(bad, fmt.Sprintf("%s:%d %s%s: %s", p.listener.Protocol, p.listener.Port, p.host, p.path, b))
 			}
+		}
+		if e != nil {
+			bad = append(bad, acmeAgrees(c, e)...)
 		}
 		if len(bad) > 0 {
 			js, _ := json.Marshal(c)

@@ -16,8 +16,15 @@ import "time"
 type Plan struct {
 	// Config is the configuration planned.
 	Config *Config
-	// Routes has one entry per Config.Routes, in the same order.
+	// Routes has one entry per Config.Routes, in the same order, then one
+	// per route of ACME.
 	Routes []RoutePlan
+	// ACME are the routes the listeners' acme settings stand for: per
+	// listener, the challenges of the hosts the edge terminates to the
+	// edge's solver (named acme_<listener>_edge), those of the hosts the
+	// gateway terminates to the gateway's HTTP port, unchanged
+	// (acme_<listener>_gateway, to a backend with gateway: true).
+	ACME []Route
 	// Pools are the groups of servers the edge sends traffic to (one
 	// HAProxy backend each), in order of first use by the routes. Empty
 	// without an edge tier.

@@ -69,8 +69,17 @@ func newPlanner(c *Config, p *problems) *planner {
 
 func (pl *planner) plan() {
 	c := pl.c
+	acme := pl.acmeRoutes()
+	if len(acme) > 0 {
+		pl.backends[acmeGatewayBackend.Name] = &acmeGatewayBackend
+		pl.out.Routes = append(pl.out.Routes, make([]RoutePlan, len(acme))...)
+		pl.out.ACME = acme
+	}
 	for i := range c.Routes {
-		pl.route(i)
+		pl.route(&c.Routes[i], i)
+	}
+	for i := range acme {
+		pl.route(&pl.out.ACME[i], len(c.Routes)+i)
 	}
 	if c.Gateway != nil {
 		pl.gateway()
@@ -85,9 +94,8 @@ func (pl *planner) plan() {
 // behind reports whether b is reached through the gateway tier.
 func (pl *planner) behind(b *Backend) bool { return pl.c.BehindGateway(b) }
 
-func (pl *planner) route(i int) {
+func (pl *planner) route(r *Route, i int) {
 	c := pl.c
-	r := &c.Routes[i]
 	l := pl.listeners[r.Listener]
 	rp := &pl.out.Routes[i]
 	*rp = RoutePlan{Route: r, Index: i, Listener: l}

@@ -153,6 +153,9 @@ func (pl *planner) checkName(pool *Pool, tls, needHTTP bool) string {
 	ok := func(name string) bool {
 		for _, rp := range routes {
 			h := rp.Gateway
+			if h == nil && rp.Route.PathPrefix != "" {
+				continue // a gateway configured elsewhere, for some paths only
+			}
 			if h == nil {
 				// A gateway configured elsewhere: the route's own names.
 				if slices.ContainsFunc(routeNames(rp), func(p string) bool { return hostname.MustParsePattern(p).Match(name) }) {

@@ -205,7 +205,9 @@ func TestUpstream(t *testing.T) {
 		{"passthrough-proxy", "https", up{[]string{"192.168.0.50:443"}, route.ProxyV2}},
 		{"passthrough-proxy", "http", up{[]string{"192.168.0.50:80"}, route.ProxyV2}},
 		// Static servers in front of the gateway keep their own header.
-		{"sni-split", "acme-edge", up{[]string{"10.0.0.11:8080"}, route.ProxyNone}},
+		{"sni-split", "acme_http_edge", up{[]string{"10.0.0.11:8080"}, route.ProxyNone}},
+		// ACME challenges of the hosts the gateway terminates: its HTTP port.
+		{"sni-split", "acme_http_gateway", up{[]string{"10.0.0.10:80"}, route.ProxyV2}},
 		// Re-encrypted to the gateway's TLS port, with PROXY.
 		{"sni-split", "nsg", up{[]string{"10.0.0.10:443"}, route.ProxyV2}},
 		// Passed through to the gateway's TLS port.

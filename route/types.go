@@ -94,6 +94,26 @@ type Listener struct {
 	// AcceptProxy expects a PROXY protocol header from a load balancer in
 	// front of the edge on every connection (HAProxy "accept-proxy").
 	AcceptProxy bool `json:"acceptProxy,omitempty"`
+	// ACME routes the ACME HTTP-01 challenges this (HTTP) listener
+	// receives to the tier that terminates each host's TLS, as the TLS
+	// and HTTPS routes say. Nil means challenges are routed like any
+	// other request.
+	ACME *ACME `json:"acme,omitempty"`
+}
+
+// ACME says who answers the ACME HTTP-01 challenges (RFC 8555 section 8.3,
+// path /.well-known/acme-challenge/) of an HTTP listener: the challenge of
+// a host must reach the tier that will serve the certificate.
+type ACME struct {
+	// Edge is the backend (static servers the edge reaches, such as a
+	// certbot or acme.sh webroot) that answers the challenges of the hosts
+	// the edge terminates. Empty means they are not routed.
+	Edge string `json:"edge,omitempty"`
+	// Gateway sends the challenges of the hosts the gateway terminates to
+	// the gateway's HTTP port with their Host unchanged, where the
+	// certificate manager of the cluster (cert-manager's HTTP-01 solver)
+	// routes them. It needs an edge and a gateway tier.
+	Gateway bool `json:"gateway,omitempty"`
 }
 
 // ListenerTLS is how a listener terminates TLS.

@@ -384,6 +384,9 @@ func (c *Config) validateListeners(p *problems) {
 		if l.RedirectHTTPS && l.Protocol != HTTP {
 			p.add(lp.field(".redirectHTTPS"), "only HTTP listeners redirect to https")
 		}
+		if a := l.ACME; a != nil {
+			c.validateACME(p, lp, l, a)
+		}
 		if l.AcceptProxy && c.Edge == nil {
 			p.add(lp.field(".acceptProxy"), "needs an edge tier: the gateway's PROXY protocol is set with gateway.proxyProtocol")
 		}
