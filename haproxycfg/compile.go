@@ -18,6 +18,12 @@ import (
 // when [Compiler.MapDir] is empty.
 const DefaultMapDir = "/etc/haproxy/maps"
 
+// maxHostsPerLine is the most exact hosts one use_backend line matches:
+// HAProxy reads at most 64 words a line, and "use_backend NAME if {
+// FETCH -m str ... } PATH_ACL" takes 9 of them. A route's longer list
+// continues on the next line, which routes the same.
+const maxHostsPerLine = 64 - 9
+
 // DefaultMaxInlineHosts is the number of exact hosts per frontend above which
 // the compiler moves them into a map_str file.
 const DefaultMaxInlineHosts = 8
@@ -413,7 +419,7 @@ func (k *compiler) emit(fe *Proxy, es []entry, fetch Sample, pathACL map[string]
 			// consecutive exact hosts of one route share a rule
 			j := i
 			var hosts []string
-			for j < len(es) && es[j].kind == e.kind && es[j].route == e.route && es[j].path == e.path && !(useMap && es[j].path == "") {
+			for j < len(es) && es[j].kind == e.kind && es[j].route == e.route && es[j].path == e.path && !(useMap && es[j].path == "") && len(hosts) < maxHostsPerLine {
 				hosts = append(hosts, es[j].host)
 				j++
 			}
