@@ -75,13 +75,6 @@ type compiler struct {
 	httpPorts int
 }
 
-// RedirectGatewaySuffix is appended to the Gateway's name for the Gateway
-// holding its https redirect servers. Istio binds a VirtualService to every
-// server of its Gateway whose hosts match: a redirect server for "*" in the
-// same Gateway as a plain HTTP server would redirect that server's hosts
-// too.
-const RedirectGatewaySuffix = "-redirect"
-
 func tlsMode(m route.TLSMode) networking.ServerTLSSettings_TLSmode {
 	switch m {
 	case route.TLSMutual:
@@ -129,7 +122,7 @@ func (k *compiler) gateway() {
 		k.res.Objects = append(k.res.Objects, NewGateway(k.gw, k.ns, spec))
 	}
 	if len(redirects.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gw+RedirectGatewaySuffix, k.ns, redirects))
+		k.res.Objects = append(k.res.Objects, NewGateway(k.gp.RedirectGateway, k.ns, redirects))
 	}
 }
 
@@ -143,7 +136,7 @@ func (k *compiler) virtualServices() {
 		if rp.Gateway == nil || rp.Gateway.Same >= 0 {
 			continue
 		}
-		key := strings.Join(rp.Gateway.Hosts, "\x00")
+		key := rp.Gateway.VirtualService
 		if _, ok := groups[key]; !ok {
 			keys = append(keys, key)
 		}
@@ -360,7 +353,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 	spec.Http = append(spec.Http, meshHTTP...)
 	spec.Tls = append(spec.Tls, meshTLS...)
 	spec.Tcp = append(spec.Tcp, meshTCP...)
-	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Route.Name, k.ns, spec))
+	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Gateway.VirtualService, k.ns, spec))
 }
 
 // httpRoute is the http route of rp in a VirtualService: its port (when
@@ -437,16 +430,16 @@ func (k *compiler) backends() {
 				}
 			}
 			se := ExternalServiceEntry([]string{gb.Host}, ServicePort(uint32(b.External.Port), proto, ""))
-			k.res.Objects = append(k.res.Objects, NewServiceEntry(b.Name, k.ns, se))
+			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.ns, se))
 		case len(b.Servers) > 0:
-			k.res.Objects = append(k.res.Objects, NewServiceEntry(b.Name, k.ns, staticEntry(gb)))
+			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.ns, staticEntry(gb)))
 		}
 		if t := b.TLS; t != nil {
 			tls := DisableTLS()
 			if !t.Disable {
 				tls = OriginateTLS(gb.SNI, t.CAFile, t.InsecureSkipVerify)
 			}
-			k.res.Objects = append(k.res.Objects, NewDestinationRule(b.Name, k.ns, DestinationRuleSpec(gb.Host, tls)))
+			k.res.Objects = append(k.res.Objects, NewDestinationRule(gb.Name, k.ns, DestinationRuleSpec(gb.Host, tls)))
 		}
 	}
 }
@@ -478,10 +471,10 @@ func staticEntry(gb route.GatewayBackend) *networking.ServiceEntry {
 }
 
 func (k *compiler) telemetry() {
-	if !k.plan.Config.Gateway.AccessLog {
+	if k.gp.AccessLog == "" {
 		return
 	}
-	k.res.Objects = append(k.res.Objects, NewTelemetry(k.gw+"-access-log", k.ns, AccessLogTelemetry(k.gp.Selector)))
+	k.res.Objects = append(k.res.Objects, NewTelemetry(k.gp.AccessLog, k.ns, AccessLogTelemetry(k.gp.Selector)))
 }
 
 func (k *compiler) topology() error {
@@ -494,8 +487,8 @@ func (k *compiler) topology() error {
 		}
 		k.res.GatewayPodAnnotations = map[string]string{ProxyConfigAnnotation: v}
 	}
-	if k.gp.ProxyProtocol == route.GatewayProxyEnvoyFilter {
-		k.res.Objects = append(k.res.Objects, NewEnvoyFilter(k.gw+"-proxy-protocol", k.ns, ProxyProtocolEnvoyFilter(k.gp.Selector)))
+	if k.gp.ProxyProtocolFilter != "" {
+		k.res.Objects = append(k.res.Objects, NewEnvoyFilter(k.gp.ProxyProtocolFilter, k.ns, ProxyProtocolEnvoyFilter(k.gp.Selector)))
 	}
 	return nil
 }

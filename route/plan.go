@@ -240,6 +240,18 @@ type GatewayPlan struct {
 	NumTrustedProxies int
 	// Backends are the backends the gateway reaches, in Config order.
 	Backends []GatewayBackend
+	// RedirectGateway is the name of the Gateway holding the https
+	// redirect servers (HTTPSRedirect), apart from the others: Istio binds
+	// a VirtualService to every server of its Gateway whose hosts match,
+	// so a redirect server for "*" beside a plain server would redirect
+	// that server's hosts too. Empty when there are none.
+	RedirectGateway string
+	// ProxyProtocolFilter is the name of the EnvoyFilter that makes the
+	// gateway read the PROXY protocol (ProxyProtocol envoyFilter), and
+	// AccessLog the name of the Telemetry enabling access logs; empty when
+	// there is none.
+	ProxyProtocolFilter string
+	AccessLog           string
 }
 
 // TLSMode is how a gateway server handles TLS.
@@ -298,6 +310,9 @@ type GatewayHop struct {
 	// sees exactly the same way (same port, hosts, path and
 	// destinations), or -1. The gateway tier writes such traffic once.
 	Same int
+	// VirtualService is the name of the VirtualService that holds the
+	// route: one per set of hosts, named after its first route.
+	VirtualService string
 }
 
 // Destination is where the gateway sends traffic: a host in the mesh
@@ -313,6 +328,9 @@ type Destination struct {
 // GatewayBackend is a backend the gateway reaches.
 type GatewayBackend struct {
 	Backend *Backend
+	// Name is the name of its ServiceEntry (external hosts and static
+	// servers) and DestinationRule (when it has tls): the backend's.
+	Name string
 	// Host is its host in the mesh registry (a Service host, an external
 	// host, or the ServiceEntry host of static servers).
 	Host string

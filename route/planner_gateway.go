@@ -80,6 +80,42 @@ func (pl *planner) gateway() {
 	pl.nameTCPPools(newIndex)
 	pl.trustedProxies()
 	pl.gatewayBackends()
+	pl.names()
+}
+
+// names names the gateway tier's objects: one VirtualService per set of
+// gateway hosts, after its first route; the redirect Gateway, the
+// EnvoyFilter and the Telemetry after the Gateway.
+func (pl *planner) names() {
+	c, gp := pl.c, pl.out.Gateway
+	vs := map[string]string{}
+	for i := range pl.out.Routes {
+		h := pl.out.Routes[i].Gateway
+		if h == nil || h.Same >= 0 {
+			continue
+		}
+		key := strings.Join(h.Hosts, "\x00")
+		if _, ok := vs[key]; !ok {
+			vs[key] = pl.out.Routes[i].Route.Name
+		}
+		h.VirtualService = vs[key]
+	}
+	for i := range pl.out.Routes {
+		if h := pl.out.Routes[i].Gateway; h != nil && h.Same >= 0 {
+			h.VirtualService = pl.out.Routes[h.Same].Gateway.VirtualService
+		}
+	}
+	for _, s := range gp.Servers {
+		if s.HTTPSRedirect {
+			gp.RedirectGateway = gp.Name + "-redirect"
+		}
+	}
+	if c.Edge != nil && c.Gateway.ProxyProtocol == GatewayProxyEnvoyFilter {
+		gp.ProxyProtocolFilter = gp.Name + "-proxy-protocol"
+	}
+	if c.Gateway.AccessLog {
+		gp.AccessLog = gp.Name + "-access-log"
+	}
 }
 
 // nameTCPPools names the edge's TCP pools toward the gateway: gw_tcp_<port>
@@ -416,7 +452,7 @@ func (pl *planner) gatewayBackends() {
 		if u == nil {
 			continue
 		}
-		gb := GatewayBackend{Backend: b}
+		gb := GatewayBackend{Backend: b, Name: b.Name}
 		switch {
 		case b.Service != nil:
 			gb.Host = b.Service.Host
