@@ -18,6 +18,8 @@
 //
 //	listener  terminateAt  edge tier (haproxycfg)                 gateway tier (istiocfg)
 //	TLS       edge         terminates with listener certificates  plain HTTP server for the hosts
+//	TLS/HTTPS edge +       terminates, then originates TLS:       server mode SIMPLE, credential
+//	          reencrypt      sni + Host = gatewayHost or Host
 //	TLS       gateway      passes TLS through by SNI              server mode SIMPLE, credential
 //	TLS       backend      passes TLS through by SNI              server mode PASSTHROUGH, tls route
 //	                       (static servers: straight to them)     (static servers: nothing)
