@@ -21,21 +21,31 @@
 //
 //   - [github.com/drawbridge-go/drawbridge/route] describes the edge once:
 //     listeners, routes, backends, the edge and gateway tiers, and where TLS
-//     ends. It validates, reads and writes YAML, and compiles a runtime host
-//     table ([route.Table]) for custom proxies.
+//     ends. It validates, reads and writes YAML, plans both tiers
+//     ([route.Config.Plan]: every decision made once), and compiles a
+//     runtime host table ([route.Table]) for custom proxies.
 //   - [github.com/drawbridge-go/drawbridge/haproxycfg] is a typed haproxy.cfg
-//     with safe quoting, compiled from a route.Config.
+//     with safe quoting, compiled from a route.Plan, and a reader of
+//     existing haproxy.cfg files.
 //   - [github.com/drawbridge-go/drawbridge/istiocfg] builds Istio resources
 //     (Gateway, VirtualService, DestinationRule, ServiceEntry, EnvoyFilter,
-//     Telemetry, mesh config) on istio.io/api types, compiled from the same
-//     route.Config, and writes them as deterministic YAML.
+//     Telemetry, the gateway pods' proxy configuration) on istio.io/api
+//     types, compiled from the same route.Plan, and writes them as
+//     deterministic YAML.
+//
+// Checking what is written:
+//
+//   - [github.com/drawbridge-go/drawbridge/check] reads both tiers as written
+//     and traces each host through them, reporting where they disagree: for
+//     edges written by hand, and as the generators' independent oracle.
 //
 // # Data flow
 //
-// Configuration: route.Load (or Go literals) → Config.Validate (every
-// problem, each with a field path) → haproxycfg.Compile and istiocfg.Compile
-// → haproxy.cfg with map files, and Istio YAML. The same input gives the
-// same bytes.
+// Configuration: route.Load (or Go literals) → Config.Plan (every problem,
+// each with a field path, or every decision of both tiers) →
+// haproxycfg.Compiler.CompilePlan and istiocfg.CompilePlan → haproxy.cfg
+// with map files, Istio YAML and the gateway pods' Helm values. The same
+// input gives the same bytes.
 //
 // Data plane: net.Listener → proxyproto.Listener (a header only from trusted
 // peers, under a deadline) → sni.Peek (just the ClientHello, bounded) →
