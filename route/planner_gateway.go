@@ -261,11 +261,11 @@ func (pl *planner) conflicts() {
 				continue
 			}
 			if j != i && gatewaySignature(&pl.out.Routes[j]) != sig {
-				what := "host " + strconv.Quote(host)
+				what := "host " + strconv.Quote(host) + " reaches"
 				if rp.Route.PathPrefix != "" {
-					what += " and path " + strconv.Quote(rp.Route.PathPrefix)
+					what = "host " + strconv.Quote(host) + " and path " + strconv.Quote(rp.Route.PathPrefix) + " reach"
 				}
-				pl.p.add(pl.hostPath(rp, host), "%s reach gateway port %d from routes[%d] (listener %q) too, with another destination: the gateway cannot tell the two apart, and one of them would never match",
+				pl.p.add(pl.hostPath(rp, host), "%s gateway port %d from routes[%d] (listener %q) too, with another destination: the gateway cannot tell the two apart, and one of them would never match",
 					what, h.Port, j, pl.out.Routes[j].Listener.Name)
 			}
 		}

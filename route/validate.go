@@ -786,7 +786,11 @@ func (c *Config) validateRouteOnListener(p *problems, i int, r *Route, l *Listen
 	if len(r.SetHeaders) > 0 && !httpish && term != TierEdge {
 		p.add(rp.field(".setHeaders"), "headers need HTTP (HTTP and HTTPS listeners, or TLS routes the edge terminates)")
 	}
-	if term == TierGateway {
+	handoff := len(backends) > 0
+	for _, b := range backends {
+		handoff = handoff && b.Gateway
+	}
+	if term == TierGateway && !handoff { // a hand-off's gateway is configured elsewhere
 		cred := r.Credential
 		if cred == "" && l.TLS != nil {
 			cred = l.TLS.CredentialName
