@@ -40,6 +40,7 @@ type planner struct {
 	httpPort  int
 	httpsPort int
 	gws       *gwState
+	httpIdx   map[*Listener]*httpIndex // see matchHTTP
 }
 
 func newPlanner(c *Config, p *problems) *planner {

@@ -324,30 +324,97 @@ func (pl *planner) acme() {
 // matchHTTP returns the index of the route of HTTP listener l that the edge
 // picks for host and path, in the edge's order (exact hosts, then the
 // longest wildcard, then "*"; longer path prefixes first and the route
-// without a path last), or -1.
+// without a path last), or -1. Of routes that rank the same, the first
+// wins. It looks only at the routes whose patterns can match host (see
+// [httpIndex]), so that acme, which asks for every terminated host, does
+// not scan every route of the listener each time.
 func (pl *planner) matchHTTP(l *Listener, host, path string) int {
+	ix := pl.httpIndexOf(l)
 	best, bestKey := -1, [4]int{}
+	consider := func(refs []patternRef) {
+		for _, ref := range refs {
+			pp := pl.out.Routes[ref.route].Route.PathPrefix
+			if !strings.HasPrefix(path, pp) || !ref.pat.Match(host) {
+				continue
+			}
+			key := [4]int{int(ref.pat.Kind()), -len(ref.pat.Suffix()), boolInt(pp == ""), -len(pp)}
+			if c := slices.Compare(key[:], bestKey[:]); best < 0 || c < 0 || c == 0 && ref.route < best {
+				best, bestKey = ref.route, key
+			}
+		}
+	}
+	name := strings.TrimSuffix(host, ".")
+	if !isASCII(name) {
+		// Match folds case beyond ASCII; the keys of the index do not.
+		consider(ix.all)
+		return best
+	}
+	name = strings.ToLower(name)
+	consider(ix.exact[name])
+	for j := 1; j < len(name); j++ {
+		if name[j] == '.' {
+			consider(ix.wildcard[name[j:]])
+		}
+	}
+	consider(ix.any)
+	return best
+}
+
+// httpIndex holds the host patterns of the routes of one HTTP listener,
+// parsed once and keyed by what they match.
+type httpIndex struct {
+	exact    map[string][]patternRef // by name
+	wildcard map[string][]patternRef // by suffix, with its leading dot
+	any      []patternRef
+	all      []patternRef // every pattern, in route order
+}
+
+// patternRef is a host pattern of a route.
+type patternRef struct {
+	route int
+	pat   hostname.Pattern
+}
+
+// httpIndexOf returns the index of the routes of l, made on first use, once
+// every route is planned.
+func (pl *planner) httpIndexOf(l *Listener) *httpIndex {
+	if ix, ok := pl.httpIdx[l]; ok {
+		return ix
+	}
+	ix := &httpIndex{exact: map[string][]patternRef{}, wildcard: map[string][]patternRef{}}
 	for i := range pl.out.Routes {
 		rp := &pl.out.Routes[i]
 		if rp.Listener != l {
 			continue
 		}
-		pp := rp.Route.PathPrefix
-		if !strings.HasPrefix(path, pp) {
-			continue
-		}
-		for _, pat := range rp.Hosts {
-			p := hostname.MustParsePattern(pat)
-			if !p.Match(host) {
-				continue
-			}
-			key := [4]int{int(p.Kind()), -len(p.Suffix()), boolInt(pp == ""), -len(pp)}
-			if best < 0 || slices.Compare(key[:], bestKey[:]) < 0 {
-				best, bestKey = i, key
+		for _, h := range rp.Hosts {
+			ref := patternRef{route: i, pat: hostname.MustParsePattern(h)}
+			ix.all = append(ix.all, ref)
+			switch ref.pat.Kind() {
+			case hostname.KindExact:
+				ix.exact[ref.pat.Name()] = append(ix.exact[ref.pat.Name()], ref)
+			case hostname.KindWildcard:
+				ix.wildcard[ref.pat.Suffix()] = append(ix.wildcard[ref.pat.Suffix()], ref)
+			default:
+				ix.any = append(ix.any, ref)
 			}
 		}
 	}
-	return best
+	if pl.httpIdx == nil {
+		pl.httpIdx = map[*Listener]*httpIndex{}
+	}
+	pl.httpIdx[l] = ix
+	return ix
+}
+
+// isASCII reports whether s is ASCII.
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func boolInt(b bool) int {
