@@ -164,10 +164,16 @@ func (k *compiler) precedence(rs []*route.RoutePlan, keys []string, groups map[s
 		}
 	}
 	own := rs[0].Gateway.Hosts
+	if len(ports) == 0 || !slices.ContainsFunc(own, func(h string) bool { return strings.HasPrefix(h, "*") }) {
+		// No HTTP route to put first, or only exact hosts, which cover
+		// no other host strictly.
+		return nil
+	}
+	ownKey := strings.Join(own, "\x00")
 	var out []*route.RoutePlan
 	for _, key := range keys {
 		other := groups[key]
-		if strings.Join(other[0].Gateway.Hosts, "\x00") == strings.Join(own, "\x00") {
+		if strings.Join(other[0].Gateway.Hosts, "\x00") == ownKey {
 			continue
 		}
 		for _, rp := range other {
