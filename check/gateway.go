@@ -46,10 +46,14 @@ type Gateway struct {
 	root     string
 	gateways []*gwObj // selecting the workload, in Istio's order
 	vss      []*vsObj
-	pc       *meshv1alpha1.ProxyConfig
-	patches  []efPatch
-	ports    map[int]*listenerPort
-	problems []string
+	// vsByGateway are the VirtualServices bound to each Gateway
+	// ("ns/name") that the workload sees, in Istio's order, with their
+	// hosts indexed.
+	vsByGateway map[string]*vsHostIndex
+	pc          *meshv1alpha1.ProxyConfig
+	patches     []efPatch
+	ports       map[int]*listenerPort
+	problems    []string
 	// unselected are the Gateways whose selector does not match the
 	// workload.
 	unselected []*gwObj
@@ -119,6 +123,7 @@ func NewGateway(objs []istiocfg.Object, w Workload) (*Gateway, error) {
 	}
 	slices.SortStableFunc(g.gateways, func(a, b *gwObj) int { return byCreation(a.name, a.ns, b.name, b.ns) })
 	slices.SortStableFunc(g.vss, func(a, b *vsObj) int { return byCreation(a.name, a.ns, b.name, b.ns) })
+	g.indexVirtualServices()
 	var selected []*gwObj
 	for _, gw := range g.gateways {
 		if labelsSubset(gw.spec.GetSelector(), w.Labels) {

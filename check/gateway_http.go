@@ -63,8 +63,8 @@ func (g *Gateway) routeConfig(servers []*gwServer) []*vhost {
 			continue
 		}
 		redirect := s.s.GetTls().GetHttpsRedirect()
-		for _, v := range g.vsForGateway(s.gw.key()) {
-			inter := hostIntersection(hostsForNamespace(s.hosts, v.ns), v.hosts)
+		for _, v := range g.boundCandidates(s) {
+			inter := s.hix.intersection(v)
 			if len(inter) == 0 {
 				continue
 			}
@@ -323,25 +323,26 @@ func fullRegexp(expr, s string) bool {
 // checkBindings reports VirtualServices that name a Gateway of the
 // workload but bind to none of its servers.
 func (g *Gateway) checkBindings() {
-	servers := map[string][]*gwServer{}
+	// The hosts of every server of each Gateway, in one index: a
+	// VirtualService binds to the Gateway when one of them matches.
+	hosts := map[string][]string{}
 	for _, l := range g.ports {
 		for _, s := range l.servers {
-			servers[s.gw.key()] = append(servers[s.gw.key()], s)
+			k := s.gw.key()
+			hosts[k] = append(hosts[k], s.hosts...)
 		}
+	}
+	servers := make(map[string]*hostIndex, len(hosts))
+	for gw, hs := range hosts {
+		servers[gw] = newHostIndex(hs)
 	}
 	for _, v := range g.vss {
 		for _, gw := range v.gateways {
-			ss, ok := servers[gw]
+			ix, ok := servers[gw]
 			if !ok {
 				continue
 			}
-			bound := false
-			for _, s := range ss {
-				if len(hostIntersection(hostsForNamespace(s.hosts, v.ns), v.hosts)) > 0 || pickMatchingHosts(s.hosts, v) {
-					bound = true
-					break
-				}
-			}
+			bound := ix.binds(v, true)
 			switch {
 			case !bound:
 				g.problems = append(g.problems, fmt.Sprintf("VirtualService %s: hosts %s match no host of a server of Gateway %s; it routes nothing there", v.key(), strings.Join(v.spec.GetHosts(), ", "), gw))

@@ -78,19 +78,40 @@ func (v *vsObj) visibleFrom(ns string) int {
 	return -1
 }
 
-// vsForGateway returns the VirtualServices bound to the Gateway gw
-// ("ns/name") that the workload sees, in Istio's order.
-func (g *Gateway) vsForGateway(gw string) []*vsObj {
-	var groups [3][]*vsObj
+// indexVirtualServices lists the VirtualServices bound to each Gateway
+// ("ns/name") that the workload sees, in Istio's order
+// (VirtualServicesForGateway): exported to their own namespace first, then
+// to the workload's, then public; in creation order within each.
+func (g *Gateway) indexVirtualServices() {
+	groups := map[string]*[3][]*vsObj{}
 	for _, v := range g.vss {
-		if !slices.Contains(v.gateways, gw) {
+		grp := v.visibleFrom(g.w.Namespace)
+		if grp < 0 {
 			continue
 		}
-		if grp := v.visibleFrom(g.w.Namespace); grp >= 0 {
-			groups[grp] = append(groups[grp], v)
+		for i, gw := range v.gateways {
+			if slices.Contains(v.gateways[:i], gw) {
+				continue
+			}
+			gs := groups[gw]
+			if gs == nil {
+				gs = &[3][]*vsObj{}
+				groups[gw] = gs
+			}
+			gs[grp] = append(gs[grp], v)
 		}
 	}
-	return slices.Concat(groups[0], groups[1], groups[2])
+	g.vsByGateway = make(map[string]*vsHostIndex, len(groups))
+	for gw, gs := range groups {
+		g.vsByGateway[gw] = newVSHostIndex(slices.Concat(gs[0], gs[1], gs[2]))
+	}
+}
+
+// boundCandidates returns the VirtualServices bound to the Gateway of s
+// that may bind to s: those with a host matching one of its hosts, in
+// Istio's order.
+func (g *Gateway) boundCandidates(s *gwServer) []*vsObj {
+	return g.vsByGateway[s.gw.key()].candidates(s)
 }
 
 // serverKind is what a gateway server becomes in Envoy.
@@ -113,6 +134,7 @@ type gwServer struct {
 	proto   string   // upper-case protocol
 	kind    serverKind
 	skipped string // why Istio drops it; empty when kept
+	hix     *hostIndex
 }
 
 // id names the server as "namespace/name/portName".
@@ -201,6 +223,10 @@ type listenerPort struct {
 	// whole port, for the hops of Route.
 	byServer map[*gwServer][]string
 	portWide []string
+	// names indexes the hosts of servers by their index; sni picks a
+	// filter chain by server name.
+	names nameIndex
+	sni   serverNameIndex
 }
 
 // serverProblem records a problem of server s.
@@ -226,6 +252,54 @@ type chain struct {
 	vs      *vsObj // tcp or tls route
 	route   string
 	dests   []string
+	// For HTTP and HTTPS chains: the route configuration's virtual hosts,
+	// picked by domains; for HTTP chains, the hosts of servers as the
+	// entries of hosts.
+	vhosts  []*vhost
+	domains domainIndex
+	hosts   nameIndex
+	entries []hostEntry
+}
+
+// hostEntry is one host of a kept server of an HTTP chain, with its
+// [specificity].
+type hostEntry struct {
+	s    *gwServer
+	spec int
+}
+
+// index builds the indexes of the listener and its chains.
+func (g *Gateway) index(l *listenerPort) {
+	for i, s := range l.servers {
+		for _, h := range s.hosts {
+			l.names.add(h, i)
+		}
+	}
+	l.sni = newServerNameIndex(l.chains)
+	for _, c := range l.chains {
+		switch {
+		case c.servers != nil:
+			for _, s := range c.servers {
+				if s.skipped != "" {
+					continue
+				}
+				for _, h := range s.hosts {
+					c.hosts.add(h, len(c.entries))
+					c.entries = append(c.entries, hostEntry{s: s, spec: specificity(h)})
+				}
+			}
+			c.vhosts = g.routeConfig(c.servers)
+		case c.server.kind == kindHTTPS:
+			c.vhosts = g.routeConfig([]*gwServer{c.server})
+		default:
+			continue
+		}
+		domains := make([]string, len(c.vhosts))
+		for i, vh := range c.vhosts {
+			domains[i] = vh.domain
+		}
+		c.domains = newDomainIndex(domains)
+	}
 }
 
 // merge merges the servers of the selected Gateways per port as Istio's
@@ -270,6 +344,7 @@ func (g *Gateway) merge() {
 				continue
 			}
 			s := &gwServer{gw: gw, index: i, s: srv, hosts: sanitizeHosts(srv.GetHosts(), gw.ns), proto: strings.ToUpper(srv.GetPort().GetProtocol())}
+			s.hix = newHostIndex(s.hosts)
 			s.kind = classify(s)
 			port := s.port()
 			l := lp(port)
@@ -397,6 +472,7 @@ func (g *Gateway) buildListener(l *listenerPort) {
 			}
 		}
 	}
+	g.index(l)
 	// Envoy refuses a listener whose filter chains repeat a match.
 	names := map[string]*chain{}
 	var all *chain
@@ -504,8 +580,8 @@ func l4Match(port uint32, gateways []string, v *vsObj, s *gwServer) bool {
 // the server's Gateway whose hosts match the server's and whose match
 // takes the server (buildGatewayNetworkFiltersFromTCPRoutes).
 func (g *Gateway) tcpRoute(s *gwServer) (*vsObj, string, []string) {
-	for _, v := range g.vsForGateway(s.gw.key()) {
-		if !pickMatchingHosts(s.hosts, v) {
+	for _, v := range g.boundCandidates(s) {
+		if !s.hix.binds(v, false) {
 			continue
 		}
 		for i, r := range v.spec.GetTcp() {
@@ -533,8 +609,8 @@ func (g *Gateway) tcpRoute(s *gwServer) (*vsObj, string, []string) {
 // of an earlier chain on the port is dropped.
 func (g *Gateway) tlsRoutes(s *gwServer, l *listenerPort, seen map[string]*gwServer) []*chain {
 	var out []*chain
-	for _, v := range g.vsForGateway(s.gw.key()) {
-		if !pickMatchingHosts(s.hosts, v) {
+	for _, v := range g.boundCandidates(s) {
+		if !s.hix.binds(v, false) {
 			continue
 		}
 		for i, r := range v.spec.GetTls() {

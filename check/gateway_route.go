@@ -51,11 +51,15 @@ func (g *Gateway) Route(req GatewayRequest) GatewayHop {
 		name = sni
 	}
 	var matching []*gwServer
-	for _, s := range l.servers {
-		if name == "" || slices.ContainsFunc(s.hosts, func(h string) bool { return nameMatchesHost(name, h) }) {
-			matching = append(matching, s)
-			hop.Servers = append(hop.Servers, s.id())
+	if name == "" {
+		matching = l.servers
+	} else {
+		for _, i := range l.names.matchSorted(nil, name) {
+			matching = append(matching, l.servers[i])
 		}
+	}
+	for _, s := range matching {
+		hop.Servers = append(hop.Servers, s.id())
 	}
 	hop.Problems = append(hop.Problems, l.portWide...)
 	if l.removed {
@@ -71,29 +75,15 @@ func (g *Gateway) Route(req GatewayRequest) GatewayHop {
 	sniSeen := req.TLS && sni != "" && tlsInspectorSeesHello(l.filters, req.Proxy && hop.ProxyAccepted)
 
 	// Filter chain selection.
-	var best *chain
-	bestScore := -1
-	for _, c := range l.chains {
-		score := 0
-		if c.sni != nil {
-			if !sniSeen {
-				continue
-			}
-			if score = envoyServerNameMatch(c.sni, sni); score == 0 {
-				continue
-			}
-		}
-		if score > bestScore {
-			best, bestScore = c, score
-		}
-	}
-	if best == nil {
+	ci := l.sni.pick(sni, sniSeen)
+	if ci < 0 {
 		hop.Problems = append(hop.Problems, g.noChain(l, req, sni, sniSeen, matching)...)
 		return hop
 	}
+	best := l.chains[ci]
 	s := best.server
 	if best.servers != nil {
-		s = mostSpecific(best.servers, name)
+		s = best.mostSpecific(name)
 		if s == nil {
 			hop.Problems = append(hop.Problems, fmt.Sprintf("no server on port %d has host %q (hosts: %s); Envoy answers 404", req.Port, name, strings.Join(hostsOf(best.servers), ", ")))
 			return hop
@@ -119,7 +109,7 @@ func (g *Gateway) Route(req GatewayRequest) GatewayHop {
 			hop.Problems = append(hop.Problems, fmt.Sprintf("a TLS ClientHello arrives at plain HTTP server %s: Envoy reads it as HTTP and answers 400", s.id()))
 			return hop
 		}
-		g.routeHTTP(&hop, best.servers, s, name, req.Path, false)
+		g.routeHTTP(&hop, best, best.servers, s, name, req.Path, false)
 	case kindHTTPS:
 		hop.TrustedHops = g.TrustedHops()
 		if !req.TLS {
@@ -130,7 +120,7 @@ func (g *Gateway) Route(req GatewayRequest) GatewayHop {
 		if host == "" {
 			host = sni
 		}
-		g.routeHTTP(&hop, []*gwServer{s}, s, host, req.Path, true)
+		g.routeHTTP(&hop, best, []*gwServer{s}, s, host, req.Path, true)
 	case kindTLSTerm, kindPassthrough:
 		if !req.TLS {
 			hop.Problems = append(hop.Problems, fmt.Sprintf("plain bytes arrive at %s server %s (mode %s), which expects TLS", s.proto, s.id(), hop.Mode))
@@ -188,6 +178,23 @@ func (g *Gateway) noChain(l *listenerPort, req GatewayRequest, sni string, sniSe
 		out = append(out, fmt.Sprintf("no filter chain on port %d matches SNI %q (server names: %s): Envoy closes the connection", req.Port, sni, strings.Join(names, ", ")))
 	}
 	return out
+}
+
+// mostSpecific is [mostSpecific] over the chain's servers, by its index.
+func (c *chain) mostSpecific(name string) *gwServer {
+	if name == "" {
+		return mostSpecific(c.servers, name)
+	}
+	best, bestRank := -1, -1
+	for _, i := range c.hosts.match(nil, name) {
+		if r := c.entries[i].spec; r > bestRank || r == bestRank && i < best {
+			best, bestRank = i, r
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return c.entries[best].s
 }
 
 // mostSpecific returns the kept server whose hosts match name most
@@ -254,13 +261,9 @@ func (g *Gateway) multiServer(port int, name string, matching []*gwServer, chose
 // routeHTTP routes an HTTP request through the route configuration of
 // servers: the virtual host, its require_tls, then the first matching
 // route.
-func (g *Gateway) routeHTTP(hop *GatewayHop, servers []*gwServer, s *gwServer, host, path string, tls bool) {
-	vhs := g.routeConfig(servers)
-	domains := make([]string, len(vhs))
-	for i, vh := range vhs {
-		domains[i] = vh.domain
-	}
-	i := envoyDomainMatch(domains, host)
+func (g *Gateway) routeHTTP(hop *GatewayHop, c *chain, servers []*gwServer, s *gwServer, host, path string, tls bool) {
+	vhs := c.vhosts
+	i := c.domains.pick(host)
 	if i < 0 {
 		gws := map[string]bool{}
 		var names []string
