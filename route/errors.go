@@ -22,7 +22,9 @@ type ValidationError struct {
 	Errors []*FieldError
 }
 
-// Error returns "route: N problems:" followed by one problem a line.
+// Error returns "route: invalid configuration: " and the problem when there
+// is one, else "route: invalid configuration: N problems:" followed by one
+// problem a line, indented by two spaces.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	if len(e.Errors) == 1 {
