@@ -14,7 +14,7 @@ import (
 	"github.com/drawbridge-go/drawbridge/route"
 )
 
-// scenarios are the route files of DESIGN.md's scenario table, copied from
+// scenarios are the five seed scenarios' route files, copied from
 // examples/edgegen/testdata into the archives' route.yaml.
 var scenarios = []string{"http-reencrypt", "passthrough-proxy", "sni-split", "gateway-egress-proxy", "gateway-basics"}
 

@@ -32,7 +32,7 @@ func peerHello(c *memConn, b []byte) (info *tls.ClientHelloInfo, ok bool) {
 // sni error and why.
 var allowed = map[string]string{
 	// crypto/tls accepts any first-record version below 0x1000 (0x0200,
-	// 0x0000...); DESIGN.md accepts 0x03xx only.
+	// 0x0000...); this package accepts 0x03xx (SSL 3.0 to TLS 1.3) only.
 	"record version is not 3.x": "record versions 0x03xx only",
 	// crypto/tls allows plaintext records up to 2^14+2048 bytes; RFC 8446,
 	// Section 5.1 says 2^14.

@@ -14,8 +14,8 @@ import (
 	"github.com/drawbridge-go/drawbridge/istiocfg"
 )
 
-// scenarios are the five route files of DESIGN.md's table, with what each
-// must generate.
+// scenarios are the five seed scenarios' route files in testdata, with
+// what each must generate.
 var scenarios = []struct {
 	file        string
 	edge, istio bool
