@@ -26,7 +26,8 @@
 //
 // Warnings go to standard error and do not change the exit status. Errors
 // print every problem, each with its field path (and line, for a file that
-// does not parse), and exit with status 1; bad flags exit with status 2.
+// does not parse), and exit with status 1; bad flags exit with status 2,
+// -h prints the usage and exits with status 0.
 package main
 
 import (
@@ -61,6 +62,18 @@ type file struct {
 	data []byte
 }
 
+// usage introduces the flags in -h.
+const usage = `Usage: edgegen [-routes FILE] [-out DIR] [-map-dir DIR]
+
+Edgegen generates both tiers of an edge from one route file: the edge tier's
+haproxy.cfg with its map files, and the gateway tier's Istio objects (and,
+when the gateway's pods need it, Helm values for Istio's gateway chart).
+Without -routes it uses the bundled SNI-split scenario. Without -out it
+writes every file to standard output as one txtar archive.
+
+Flags:
+`
+
 // run is the command with its streams, returning the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("edgegen", flag.ContinueOnError)
@@ -68,7 +81,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	routesFile := fs.String("routes", "", "route file (YAML); empty means the bundled SNI-split scenario")
 	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml and gateway-values.yaml into; empty means standard output")
 	mapDir := fs.String("map-dir", haproxycfg.DefaultMapDir, "absolute directory haproxy.cfg loads its map files from")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -101,7 +101,8 @@ func TestDefault(t *testing.T) {
 	golden.CheckFile(t, filepath.Join("testdata", "sni-split.txtar"), got)
 }
 
-// TestErrors checks that bad input exits non-zero with every problem named.
+// TestErrors checks that bad input exits non-zero with every problem named,
+// and that -h prints the usage and exits zero.
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, s string) string {
@@ -150,6 +151,12 @@ backends:
 			args: []string{"-nope"},
 			code: 2,
 			want: []string{"-nope"},
+		},
+		{
+			name: "help",
+			args: []string{"-h"},
+			code: 0,
+			want: []string{"generates both tiers", "-routes", "-out"},
 		},
 		{
 			name: "stray argument",
