@@ -31,8 +31,8 @@ type helloJSON struct {
 }
 
 // runHello prints one JSON object a line for each ClientHello file.
-func runHello(args []string, stdout, stderr io.Writer) int {
-	return eachFile("hello", args, stdout, stderr, func(name string, b []byte) (any, error) {
+func runHello(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return eachFile("hello", "the TLS ClientHello", args, stdin, stdout, stderr, func(name string, b []byte) (any, error) {
 		h, err := sni.Parse(b)
 		if err != nil {
 			return errorJSON{File: name, Error: sni.KindOf(err), Detail: err.Error()}, err

@@ -31,7 +31,7 @@ func TestHelloCorpus(t *testing.T) {
 		files = append(files, f)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := runHello(files, &stdout, &stderr); code != 1 {
+	if code := runHello(files, nil, &stdout, &stderr); code != 1 {
 		t.Errorf("exit status %d; want 1 (the corpus has refused files)", code)
 	}
 	if stderr.Len() != 0 {
@@ -78,17 +78,17 @@ func TestHelloCorpus(t *testing.T) {
 
 func TestHelloExitStatus(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := runHello([]string{filepath.Join(corpus, "go_alpn.bin")}, &stdout, &stderr); code != 0 {
+	if code := runHello([]string{filepath.Join(corpus, "go_alpn.bin")}, nil, &stdout, &stderr); code != 0 {
 		t.Errorf("valid file: exit status %d; want 0", code)
 	}
 	if !strings.Contains(stdout.String(), `"alpn":["h2","http/1.1"]`) {
 		t.Errorf("output %s lacks the ALPN list", stdout.String())
 	}
-	if code := runHello(nil, &stdout, &stderr); code != 2 {
+	if code := runHello(nil, nil, &stdout, &stderr); code != 2 {
 		t.Errorf("no files: exit status %d; want 2", code)
 	}
 	stderr.Reset()
-	if code := runHello([]string{"does-not-exist.bin"}, &stdout, &stderr); code != 1 || stderr.Len() == 0 {
+	if code := runHello([]string{"does-not-exist.bin"}, nil, &stdout, &stderr); code != 1 || stderr.Len() == 0 {
 		t.Errorf("missing file: exit status %d, stderr %q; want 1 and a message", code, stderr.String())
 	}
 }

@@ -41,8 +41,8 @@ type tlvJSON struct {
 }
 
 // runProxy prints one JSON object a line for each PROXY header file.
-func runProxy(args []string, stdout, stderr io.Writer) int {
-	return eachFile("proxy", args, stdout, stderr, func(name string, b []byte) (any, error) {
+func runProxy(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return eachFile("proxy", "the PROXY protocol header (v1 or v2)", args, stdin, stdout, stderr, func(name string, b []byte) (any, error) {
 		h, n, err := proxyproto.Decode(b)
 		if err != nil {
 			return errorJSON{File: name, Error: proxyproto.KindOf(err), Detail: err.Error()}, err

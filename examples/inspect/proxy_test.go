@@ -40,7 +40,7 @@ func TestRunProxyVectors(t *testing.T) {
 		files = append(files, p)
 	}
 	var out, errOut bytes.Buffer
-	if code := runProxy(files, &out, &errOut); code != 1 {
+	if code := runProxy(files, nil, &out, &errOut); code != 1 {
 		t.Errorf("runProxy(all vectors) = %d; want 1 (some fail)", code)
 	}
 	sc := bufio.NewScanner(&out)
@@ -75,7 +75,7 @@ func TestRunProxyVectors(t *testing.T) {
 
 func TestRunProxyGolden(t *testing.T) {
 	var out bytes.Buffer
-	code := runProxy([]string{filepath.Join(proxyTestdata, "haproxy-tls-v2-ssl-cn.bin"), filepath.Join(proxyTestdata, "v2-crc32c-bad.bin")}, &out, &out)
+	code := runProxy([]string{filepath.Join(proxyTestdata, "haproxy-tls-v2-ssl-cn.bin"), filepath.Join(proxyTestdata, "v2-crc32c-bad.bin")}, nil, &out, &out)
 	want := `{"file":"../../proxyproto/testdata/haproxy-tls-v2-ssl-cn.bin","version":2,"command":"PROXY","transport":"TCP4","source":"127.0.0.1:41082","destination":"127.0.0.1:21026","header_len":79,"tlvs":[{"type":"ALPN","value":"http/1.1"},{"type":"SSL","client":7,"verify":0,"client_cert_verified":true,"sub":[{"type":"SSL_VERSION","value":"TLSv1.3"},{"type":"SSL_CN","value":"client.example.test"}]}]}
 {"file":"../../proxyproto/testdata/v2-crc32c-bad.bin","error":"bad-crc","detail":"proxyproto: bad-crc: checksum does not match the header in TLV CRC32C (offset 28)"}
 `
@@ -83,13 +83,13 @@ func TestRunProxyGolden(t *testing.T) {
 		t.Errorf("runProxy = %d\n%s\nwant 1\n%s", code, out.String(), want)
 	}
 	out.Reset()
-	if code := runProxy([]string{filepath.Join(proxyTestdata, "haproxy-v1-tcp4.bin")}, &out, &out); code != 0 {
+	if code := runProxy([]string{filepath.Join(proxyTestdata, "haproxy-v1-tcp4.bin")}, nil, &out, &out); code != 0 {
 		t.Errorf("runProxy(valid file) = %d; want 0", code)
 	}
-	if code := runProxy(nil, &out, &out); code != 2 {
+	if code := runProxy(nil, nil, &out, &out); code != 2 {
 		t.Errorf("runProxy(no files) = %d; want 2", code)
 	}
-	if code := runProxy([]string{"does-not-exist"}, &out, &out); code != 1 {
+	if code := runProxy([]string{"does-not-exist"}, nil, &out, &out); code != 1 {
 		t.Errorf("runProxy(missing file) = %d; want 1", code)
 	}
 }
@@ -121,7 +121,7 @@ func TestRunProxyCloudTLVs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if code := runProxy([]string{file}, &out, &out); code != 0 {
+	if code := runProxy([]string{file}, nil, &out, &out); code != 0 {
 		t.Fatalf("runProxy = %d: %s", code, out.String())
 	}
 	want := `"tlvs":[{"type":"AWS","subtype":1,"value":"vpce-08d2bf15fac5001c9"},{"type":"AZURE","subtype":1,"value":"305419896"},` +
