@@ -21,12 +21,14 @@ import (
 // for collisions), and probes an open-addressed table; a wildcard probe is
 // made only for suffixes whose length some wildcard has.
 // Its cost does not grow with the table, and it allocates nothing.
+//
+// The zero Table (and a nil *Table) holds no route: every lookup misses.
 type Table struct {
 	routes []Route
 	seed   seed
 	exact  hashIndex // routing-form names
 	suffix hashIndex // wildcard suffixes with their dot: ".example.com"
-	any    int32     // index of the "*" route, or -1
+	any    int32     // 1 + the index of the "*" route, or 0 for none
 	// suffixLens has bit n set when some wildcard suffix is n bytes long.
 	suffixLens [4]uint64
 }
@@ -37,7 +39,6 @@ func NewTable(routes []Route) (*Table, error) {
 	t := &Table{
 		routes: append([]Route(nil), routes...),
 		seed:   newSeed(),
-		any:    -1,
 	}
 	var exact, suffix []string
 	var exactRoute, suffixRoute []int32
@@ -62,7 +63,7 @@ func NewTable(routes []Route) (*Table, error) {
 				n := len(p.Suffix())
 				t.suffixLens[n/64] |= 1 << (n % 64)
 			case hostname.KindAny:
-				t.any = int32(i)
+				t.any = int32(i) + 1
 			}
 		}
 	}
@@ -80,7 +81,12 @@ func (c *Config) Table(listener string) (*Table, error) {
 }
 
 // Len returns the number of routes in t.
-func (t *Table) Len() int { return len(t.routes) }
+func (t *Table) Len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.routes)
+}
 
 // Route returns the i'th route the table was built from.
 func (t *Table) Route(i int) Route { return t.routes[i] }
@@ -199,6 +205,9 @@ func (t *Table) MatchBytes(serverName []byte) *Route {
 // MatchIndex returns the index, in the routes the table was built from, of
 // the route for serverName, or -1.
 func (t *Table) MatchIndex(serverName string) int {
+	if t == nil {
+		return -1
+	}
 	name := serverName
 	if n := len(name); n > 0 && name[n-1] == '.' {
 		name = name[:n-1]
@@ -214,7 +223,7 @@ func (t *Table) MatchIndex(serverName string) int {
 			return int(i)
 		}
 	}
-	return int(t.any)
+	return int(t.any) - 1
 }
 
 // matchSuffix returns the route of the longest wildcard suffix of name, or

@@ -67,6 +67,34 @@ func TestNewTableErrors(t *testing.T) {
 	}
 }
 
+// TestTableZero: the zero Table, a nil *Table and a table of no routes hold
+// no route; every lookup misses without panicking.
+func TestTableZero(t *testing.T) {
+	empty, err := route.NewTable(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		tb   *route.Table
+	}{{"zero", &route.Table{}}, {"nil", nil}, {"NewTable(nil)", empty}} {
+		if n := tc.tb.Len(); n != 0 {
+			t.Errorf("%s: Len() = %d; want 0", tc.name, n)
+		}
+		for _, name := range []string{"a.example.com", "*", "", "x."} {
+			if r := tc.tb.Match(name); r != nil {
+				t.Errorf("%s: Match(%q) = %v; want nil", tc.name, name, r)
+			}
+			if r := tc.tb.MatchBytes([]byte(name)); r != nil {
+				t.Errorf("%s: MatchBytes(%q) = %v; want nil", tc.name, name, r)
+			}
+			if i := tc.tb.MatchIndex(name); i != -1 {
+				t.Errorf("%s: MatchIndex(%q) = %d; want -1", tc.name, name, i)
+			}
+		}
+	}
+}
+
 func TestTableMatchNoAllocs(t *testing.T) {
 	tb := tableOf(t, "a.example.com", "*.example.com", "*")
 	b := []byte("Deep.Z.Example.COM.")
