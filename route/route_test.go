@@ -119,6 +119,19 @@ func TestLoadErrors(t *testing.T) {
 		{"edge:\n  inspectDelay: 5\n", `duration must be a string`},
 		{"edge:\n  inspectDelay: 5 s\n", `invalid duration "5 s"`},
 		{"listeners: [\n", `route: line 1: did not find expected node content`},
+		// Parser problems: the line of the token the parser stopped at, or
+		// the last line when the file ended too early.
+		{"name: a\nlisteners: [\n", `route: line 2: did not find expected node content`},
+		{"name: a\nroutes:\n  - x\n  y: 2\n", `route: line 4: did not find expected '-' indicator`},
+		{"name: a\n\n\nlisteners: {x: 1\n", `route: line 4: did not find expected ',' or '}'`},
+		{"name: a\nlisteners: [1, 2\nroutes: 3\n", `route: line 3: did not find expected ',' or ']'`},
+		// Scanner problems, tabs named as tabs, the first line included.
+		{"name: a\n  edge: 2\n", `route: line 2: mapping values are not allowed in this context`},
+		{"name: a\nlisteners:\n\t- x\n", `route: line 3: found a tab character where YAML allows only spaces`},
+		{"\tname: a\n", `route: line 1: found a tab character where YAML allows only spaces`},
+		{"name: a\nlisteners:\n- name: x\n\tport: 80\n", `route: line 4: found a tab character that violates indentation`},
+		{"name: a\nedge: @x\n", `route: line 2: found character that cannot start any token`},
+		{"name: \"a\n", `route: line 1: found unexpected end of stream`},
 	} {
 		_, err := route.Parse([]byte(tt.in))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

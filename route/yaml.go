@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -63,13 +64,7 @@ func Parse(data []byte) (*Config, error) {
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			var line int
-			fmt.Sscan(m[1], &line)
-			return nil, &LoadError{Line: line, Detail: m[2]}
-		}
-		return nil, &LoadError{Detail: msg}
+		return nil, syntaxError(data, strings.TrimPrefix(msg, "yaml: "))
 	}
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return nil, &LoadError{Detail: "empty file"}
@@ -81,6 +76,49 @@ func Parse(data []byte) (*Config, error) {
 		return nil, jsonError(data, err)
 	}
 	return &c, nil
+}
+
+// parserProblems are the messages of the YAML parser proper, as opposed to
+// its scanner: the decoder (go.yaml.in/yaml/v2) reports their line counting
+// from 0 where it counts scanner problems' from 1.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+	"found undefined tag handle":             true,
+}
+
+// syntaxError turns the YAML decoder's message for a syntax error in data
+// into a LoadError on the right line. The decoder names a parser problem's
+// line one too early, names no line for a problem on the first line, puts a
+// problem at the end of the file on the line after the last, and calls a tab
+// "character that cannot start any token".
+func syntaxError(data []byte, msg string) *LoadError {
+	line, detail := 0, msg
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		detail = m[2]
+	}
+	switch {
+	case parserProblems[detail]:
+		line++
+	case line == 0 && (strings.HasPrefix(detail, "found ") || strings.HasSuffix(detail, "not allowed in this context") ||
+		strings.HasPrefix(detail, "did not find ") || strings.HasPrefix(detail, "could not find ")):
+		line = 1 // a scanner problem on the first line
+	}
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	line = min(line, len(lines))
+	if detail == "found character that cannot start any token" && line > 0 && bytes.IndexByte(lines[line-1], '\t') >= 0 {
+		detail = "found a tab character where YAML allows only spaces (indent with spaces)"
+	}
+	return &LoadError{Line: line, Detail: detail}
 }
 
 // jsonError turns an encoding/json error into a LoadError with the field and,
