@@ -4,10 +4,12 @@
 // listeners, splits, redirects, path prefixes, ACME challenge routes,
 // re-encryption, static servers, external hosts and gateway hand-offs, with
 // one tier or both. Most configurations it makes are valid; the rest
-// exercise the refusals.
+// exercise the refusals. [Config] draws its decisions from a seed,
+// [FromBytes] from a fuzzer's bytes.
 package routegen
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"strconv"
 
@@ -28,8 +30,46 @@ const Certificates = "$CERTS"
 
 // Config returns the configuration of seed.
 func Config(seed uint64) *route.Config {
-	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return generate(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// FromBytes returns the configuration the generator makes when its
+// decisions are read from data instead of a seeded generator: the
+// structured input of a fuzz target. Each decision reads the next 8 bytes
+// of data as a big-endian word (see [math/rand/v2.Rand] for how a word
+// becomes a choice), so a byte changes at most the decision that reads
+// it; the last word is zero-padded, and past the end of data every
+// decision takes the choice of a zero word. Any data gives a
+// configuration, valid or not.
+func FromBytes(data []byte) *route.Config {
+	return generate(&bytesSource{data: data})
+}
+
+func generate(src rand.Source) *route.Config {
+	g := &gen{r: rand.New(src)}
 	return g.config()
+}
+
+// zeroWord is what bytesSource returns for a zero word: math/rand/v2
+// rejects a zero word in IntN(n) for any n not a power of two and draws
+// again, forever once data has run out. 1<<32 reads as 0 in IntN(n) for
+// every n up to 1<<32, as a zero word would, without being rejected, and
+// as a Float64 below 1e-6.
+const zeroWord = 1 << 32
+
+// bytesSource is a [rand.Source] reading its words from data.
+type bytesSource struct {
+	data []byte
+}
+
+func (s *bytesSource) Uint64() uint64 {
+	var w [8]byte
+	n := copy(w[:], s.data)
+	s.data = s.data[n:]
+	if x := binary.BigEndian.Uint64(w[:]); x != 0 {
+		return x
+	}
+	return zeroWord
 }
 
 type gen struct {
