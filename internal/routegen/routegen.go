@@ -129,6 +129,7 @@ func (g *gen) config() *route.Config {
 			n := g.r.IntN(2)
 			c.Gateway.NumTrustedProxies = &n
 		}
+		c.Gateway.AccessLog = g.chance(0.3)
 	}
 	g.backends()
 	g.listeners()
@@ -146,7 +147,11 @@ func (g *gen) backends() {
 	if c.Gateway != nil {
 		for i := range 1 + g.r.IntN(3) {
 			name := "svc" + strconv.Itoa(i)
-			add(route.Backend{Name: name, Service: &route.Service{Host: name + ".apps.svc.cluster.local", Port: pick(g, []int{80, 8080, 8443})}})
+			b := route.Backend{Name: name, Service: &route.Service{Host: name + ".apps.svc.cluster.local", Port: pick(g, []int{80, 8080, 8443})}}
+			if g.chance(0.15) {
+				b.TLS = &route.OriginateTLS{CAFile: "/etc/istio/ca.pem"}
+			}
+			add(b)
 			g.services = append(g.services, name)
 		}
 		if g.chance(0.3) {
@@ -190,6 +195,9 @@ func (g *gen) listeners() {
 		switch l.Protocol {
 		case route.HTTP:
 			l.RedirectHTTPS = g.chance(0.3)
+			if c.Edge != nil && g.chance(0.3) {
+				l.ACME = &route.ACME{Edge: g.static[0], Gateway: c.Gateway != nil && g.chance(0.6)}
+			}
 		case route.HTTPS:
 			l.TLS = &route.ListenerTLS{CredentialName: "listener-cert"}
 			if c.Edge != nil {
@@ -282,6 +290,9 @@ func (g *gen) routes(l *route.Listener) {
 			}
 			if g.chance(0.3) {
 				r.PathPrefix = pick(g, []string{"/api/", route.ACMEChallengePrefix})
+				if l.ACME != nil {
+					r.PathPrefix = "/api/" // the listener routes challenges itself
+				}
 			}
 			if g.chance(0.1) {
 				r.Redirect = &route.Redirect{Scheme: "https"}
