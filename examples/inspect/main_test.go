@@ -12,8 +12,8 @@ import (
 // after each subcommand; no arguments or an unknown option is a usage error.
 func TestUsage(t *testing.T) {
 	for _, tc := range []struct {
-		args       []string
-		code       int
+		args        []string
+		code        int
 		out, errOut string // substrings of stdout and stderr
 	}{
 		{[]string{"-h"}, 0, "Usage: inspect hello|proxy FILE...", ""},
