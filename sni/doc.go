@@ -45,8 +45,22 @@
 //		conn.Close()
 //		return
 //	}
-//	backend := routes.Match(h.ServerName())
-//	go io.Copy(backend, conn)
+//	addr, ok := backends[h.ServerName()] // map[string]string: name to "host:port"
+//	if !ok {
+//		conn.Close()
+//		return
+//	}
+//	up, err := net.DialTimeout("tcp", addr, 5*time.Second)
+//	if err != nil {
+//		conn.Close()
+//		return
+//	}
+//	go io.Copy(up, conn) // the hello first, then the rest of the stream
+//	io.Copy(conn, up)
+//
+// Package [github.com/drawbridge-go/drawbridge/proxy] does all of this for a
+// server, with a route table, PROXY headers, half-close, idle deadlines and
+// graceful shutdown.
 //
 // # Server names
 //
