@@ -28,7 +28,7 @@ type testBackend struct {
 	wg      sync.WaitGroup
 }
 
-func startBackend(t *testing.T, name string, tlsCfg *tls.Config) *testBackend {
+func startBackend(t testing.TB, name string, tlsCfg *tls.Config) *testBackend {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,7 +101,7 @@ type runningProxy struct {
 	log         *syncBuffer
 }
 
-func startProxy(t *testing.T, args ...string) *runningProxy {
+func startProxy(t testing.TB, args ...string) *runningProxy {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	rp := &runningProxy{cancel: cancel, done: make(chan error, 1), log: &syncBuffer{}}
@@ -127,7 +127,7 @@ func startProxy(t *testing.T, args ...string) *runningProxy {
 	return rp
 }
 
-func (rp *runningProxy) stop(t *testing.T) {
+func (rp *runningProxy) stop(t testing.TB) {
 	rp.cancel()
 	select {
 	case err, ok := <-rp.done:
