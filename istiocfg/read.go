@@ -10,14 +10,33 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// ReadYAML reads a YAML stream of Istio objects, as [WriteYAML] writes it,
-// strictly: duplicate keys, fields that are not in the envelope
-// (apiVersion, kind, metadata with name, namespace, labels, annotations;
-// spec) or not in the spec's istio.io/api message, and kinds drawbridge has
-// no Go type for ([ErrUnknownKind]) are errors. Specs are decoded with
-// protojson, so uint64 fields written as strings are accepted here; the
-// conformance tests check what the API server accepts. Empty documents are
-// skipped. Errors are [*Error] values.
+// ReadYAML reads a YAML stream of Istio objects, as [WriteYAML] writes it
+// or as users write them, strictly: duplicate keys, fields that are not in
+// the envelope (apiVersion, kind, metadata with name, namespace, labels,
+// annotations; spec) or not in the spec's istio.io/api message, and kinds
+// drawbridge has no Go type for ([ErrUnknownKind]) are errors. Specs are
+// decoded with protojson, so uint64 fields written as strings are accepted
+// here; the conformance tests check what the API server accepts. Empty
+// documents are skipped. Errors are [*Error] values.
+//
+// The apiVersions and kinds read, each into the Go type of [NewSpec]:
+//
+//	networking.istio.io/v1, v1beta1, v1alpha3   Gateway, VirtualService,
+//	                                            DestinationRule, ServiceEntry
+//	networking.istio.io/v1alpha3                EnvoyFilter
+//	telemetry.istio.io/v1, v1alpha1             Telemetry
+//	security.istio.io/v1, v1beta1               AuthorizationPolicy
+//	                                            (*securityv1beta1.AuthorizationPolicy)
+//	install.istio.io/v1alpha1                   IstioOperator
+//
+// Of an IstioOperator's spec only meshConfig is read (into a
+// *meshv1alpha1.MeshConfig, strictly). The fields that choose what istioctl
+// installs (profile, hub, tag, revision, namespace, components, values,
+// unvalidatedValues, installPackagePath, resourceSuffix,
+// compatibilityVersion) are accepted and ignored: they do not configure
+// how the mesh routes; [ReadMeshSettings] reads the ingress gateways'
+// annotations and labels from components. Any other spec field is an
+// error.
 func ReadYAML(data []byte) ([]Object, error) {
 	var objs []Object
 	for n, doc := range splitDocuments(data) {
@@ -88,15 +107,13 @@ func readDocument(doc []byte) (Object, bool, error) {
 		return Object{}, false, err
 	}
 	o := Object{APIVersion: env.APIVersion, Kind: env.Kind, Metadata: ObjectMeta(env.Metadata)}
-	spec, ok := NewSpec(env.APIVersion, env.Kind)
+	spec, ok := readSpec(env.APIVersion, env.Kind)
 	if !ok {
 		return o, false, &Error{Kind: env.Kind, Name: env.Metadata.Name, Err: fmt.Errorf("%w: %s %s", ErrUnknownKind, env.APIVersion, env.Kind)}
 	}
 	raw := []byte(env.Spec)
 	if env.Kind == KindIstioOperator {
-		var ios struct {
-			MeshConfig json.RawMessage `json:"meshConfig"`
-		}
+		var ios istioOperatorSpec
 		if len(raw) > 0 {
 			if err := decodeStrict(raw, &ios); err != nil {
 				return o, false, &Error{Kind: env.Kind, Name: env.Metadata.Name, Path: "spec", Err: err}

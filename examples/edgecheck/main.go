@@ -69,9 +69,12 @@
 //
 // Gateways, EnvoyFilters and Telemetry select the gateway's pods by the
 // labels of -gateway-labels in -gateway-namespace. -gateway-values reads
-// Helm values of Istio's gateway chart: podAnnotations (the
-// proxy.istio.io/config annotation with gatewayTopology) and labels, which
-// are added to the pods' labels.
+// the gateway's mesh settings (istiocfg.ReadMeshSettings): Helm values of
+// Istio's gateway chart (podAnnotations, with the proxy.istio.io/config
+// annotation and its gatewayTopology, and labels, which are added to the
+// pods' labels), Helm values of the istiod chart (meshConfig), an
+// IstioOperator (spec.meshConfig and its ingress gateway's label and
+// podAnnotations), or a proxy.istio.io/config value on its own.
 //
 // # Output
 //
@@ -126,8 +129,6 @@ import (
 	"strconv"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/drawbridge-go/drawbridge/check"
 	"github.com/drawbridge-go/drawbridge/haproxycfg"
 	"github.com/drawbridge-go/drawbridge/istiocfg"
@@ -157,7 +158,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	addrs := fs.String("gateway-addr", "", "the gateway's addresses as the edge's server lines write them, comma-separated; empty: guessed")
 	fs.StringVar(&o.namespace, "gateway-namespace", "istio-system", "namespace of the gateway pods")
 	labels := fs.String("gateway-labels", "istio=ingressgateway", "labels of the gateway pods, k=v,k=v")
-	fs.StringVar(&o.values, "gateway-values", "", "Helm values of the istio/gateway chart (podAnnotations, labels)")
+	fs.StringVar(&o.values, "gateway-values", "", "the gateway's mesh settings: Helm values of the istio/gateway chart (podAnnotations, labels) or of istiod (meshConfig), an IstioOperator, or a proxy.istio.io/config value")
 	fs.BoolVar(&o.json, "json", false, "write JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -387,30 +388,40 @@ func splitYAML(data []byte) []yamlDoc {
 	return docs
 }
 
-// readValues reads Helm values of the istio/gateway chart.
+// readValues reads the gateway's mesh settings with
+// istiocfg.ReadMeshSettings: Helm values of the istio/gateway chart
+// (podAnnotations, labels), of the istiod chart (meshConfig), an
+// IstioOperator, or a proxy.istio.io/config annotation value. Labels are
+// added to the pods' labels, the annotation becomes theirs, and a mesh
+// configuration is traced as if an IstioOperator in the Istio files said it.
 func (in *input) readValues(file string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	var v struct {
-		PodAnnotations map[string]string `json:"podAnnotations"`
-		Labels         map[string]string `json:"labels"`
-	}
-	if err := yaml.Unmarshal(data, &v); err != nil {
+	s, err := istiocfg.ReadMeshSettings(data)
+	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	labels := map[string]string{}
 	for k, val := range in.workload.Labels {
 		labels[k] = val
 	}
-	for k, val := range v.Labels {
+	for k, val := range s.Labels {
 		labels[k] = val
 	}
 	in.workload.Labels = labels
-	in.workload.Annotations = v.PodAnnotations
-	if _, ok := v.PodAnnotations["proxy.istio.io/config"]; ok {
+	in.workload.Annotations = s.PodAnnotations
+	switch {
+	case s.Source == istiocfg.MeshFromAnnotation:
+		in.workload.Annotations = map[string]string{istiocfg.ProxyConfigAnnotation: string(data)}
+		in.mesh = append(in.mesh, file+" ("+istiocfg.ProxyConfigAnnotation+")")
+	case s.Proxy != nil:
 		in.mesh = append(in.mesh, file+" podAnnotations")
+	}
+	if s.Mesh != nil {
+		in.objs = append(in.objs, istiocfg.NewIstioOperator(filepath.Base(file), in.workload.Namespace, s.Mesh))
+		in.mesh = append(in.mesh, file+" meshConfig")
 	}
 	return nil
 }
