@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"crypto/tls"
+	"strconv"
 	"testing"
 
 	"github.com/drawbridge-go/drawbridge/internal/tlstest"
@@ -14,7 +15,7 @@ import (
 // wildcard on two servers each.
 func tableRoute(t testing.TB) func(*sni.Hello) (proxy.Target, bool) {
 	t.Helper()
-	cfg := &route.Config{Name: "t", Edge: &route.Edge{},
+	return newTableRoute(t, &route.Config{Name: "t", Edge: &route.Edge{},
 		Listeners: []route.Listener{{Name: "tls", Port: 443, Protocol: route.TLS}},
 		Routes: []route.Route{
 			{Name: "a", Listener: "tls", Hosts: []string{"a.example.com"}, Backend: "a", TerminateAt: route.TierBackend},
@@ -23,7 +24,25 @@ func tableRoute(t testing.TB) func(*sni.Hello) (proxy.Target, bool) {
 		Backends: []route.Backend{
 			{Name: "a", ProxyProtocol: route.ProxyV2, Servers: []route.Server{{Address: "127.0.0.1:1"}, {Address: "127.0.0.1:2"}}},
 			{Name: "w", Servers: []route.Server{{Address: "127.0.0.1:3"}, {Address: "127.0.0.1:4"}}},
-		}}
+		}})
+}
+
+// tableRouteTo returns TableRoute's func for a table of 1,000 hosts (and
+// n.example.com) sent to addr with PROXY v2.
+func tableRouteTo(t testing.TB, addr string) func(*sni.Hello) (proxy.Target, bool) {
+	t.Helper()
+	hosts := []string{"n.example.com"}
+	for i := range 1000 {
+		hosts = append(hosts, "host"+strconv.Itoa(i)+".example.com")
+	}
+	return newTableRoute(t, &route.Config{Name: "t", Edge: &route.Edge{},
+		Listeners: []route.Listener{{Name: "tls", Port: 443, Protocol: route.TLS}},
+		Routes:    []route.Route{{Name: "a", Listener: "tls", Hosts: hosts, Backend: "a", TerminateAt: route.TierBackend}},
+		Backends:  []route.Backend{{Name: "a", ProxyProtocol: route.ProxyV2, Servers: []route.Server{{Address: addr}}}}})
+}
+
+func newTableRoute(t testing.TB, cfg *route.Config) func(*sni.Hello) (proxy.Target, bool) {
+	t.Helper()
 	plan, err := cfg.Plan()
 	if err != nil {
 		t.Fatal(err)

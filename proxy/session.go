@@ -15,8 +15,12 @@ import (
 	"github.com/drawbridge-go/drawbridge/sni"
 )
 
-// errIdle is the error logged for a session closed for being idle.
-var errIdle = errors.New("idle timeout")
+var (
+	// errIdle is the error logged for a session closed for being idle.
+	errIdle = errors.New("idle timeout")
+	// errNoAddr refuses a target without addresses.
+	errNoAddr = errors.New("proxy: the target has no address")
+)
 
 // session is a client connection and, once dialed, its target's.
 type session struct {
@@ -103,7 +107,7 @@ func (ss *session) serve() {
 // dial connects to the first of addrs that accepts.
 func (ss *session) dial(addrs []string) (net.Conn, error) {
 	s := ss.srv
-	err := errors.New("proxy: the target has no address")
+	err := errNoAddr
 	for _, a := range addrs {
 		ss.addr = a
 		var c net.Conn
