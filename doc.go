@@ -16,6 +16,12 @@
 //   - [github.com/drawbridge-go/drawbridge/proxyproto] reads and writes
 //     PROXY protocol v1 and v2 headers with their TLVs, and wraps a
 //     net.Listener so that only trusted peers may send one.
+//   - [github.com/drawbridge-go/drawbridge/proxy] is the glue of an SNI
+//     router built from the two: a Server that peeks the hello, asks a
+//     Route func (or a route.Table with its route.Plan: proxy.TableRoute)
+//     for the target, dials it, sends the PROXY header and the hello, and
+//     copies both ways with half-close, idle deadlines and graceful
+//     shutdown.
 //
 // The model and its generators:
 //
@@ -47,9 +53,10 @@
 // with map files, Istio YAML and the gateway pods' Helm values. The same
 // input gives the same bytes.
 //
-// Data plane: net.Listener → proxyproto.Listener (a header only from trusted
-// peers, under a deadline) → sni.Peek (just the ClientHello, bounded) →
-// route.Table.Match → dial the backend → a PROXY v2 header → copy both ways.
+// Data plane, all of it in proxy.Server: net.Listener → proxyproto.Listener
+// (a header only from trusted peers, under a deadline) → sni.Peek (just the
+// ClientHello, bounded) → route.Table.Match → dial the backend → a PROXY v2
+// header → copy both ways.
 //
 // # Stability
 //
