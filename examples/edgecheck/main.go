@@ -6,6 +6,7 @@
 //	edgecheck -haproxy haproxy.cfg [-maps DIR] -istio istio.yaml[,more.yaml]
 //		[-gateway-addr 10.0.0.10,...] [-gateway-namespace istio-system]
 //		[-gateway-labels istio=ingressgateway] [-gateway-values values.yaml] [-json]
+//		[-import route.yaml]
 //
 // Either file may be left out: without -istio the edge is traced alone,
 // without -haproxy clients reach the gateway directly.
@@ -111,6 +112,15 @@
 //	findings[]                 severity (error, warning), where[], detail, fix
 //	errors, warnings           the number of findings of each severity
 //
+// # Import
+//
+// -import FILE writes the route model of the files (check.Importer) to
+// FILE, a route file edgegen generates both tiers from, so that a team can
+// move from hand-written tiers to generated ones. What the route model
+// cannot express is written to standard error, one note a line with the
+// haproxy.cfg line or Istio object it comes from, and so is what still
+// keeps the route file from planning (route.Config.Plan).
+//
 // # Exit status
 //
 // 0 when no finding is an error, 1 when one is or when a file cannot be
@@ -141,6 +151,7 @@ func main() {
 // options are the command's flags.
 type options struct {
 	haproxy, maps, values string
+	importFile            string
 	istio, addrs          []string
 	namespace             string
 	labels                map[string]string
@@ -160,6 +171,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	labels := fs.String("gateway-labels", "istio=ingressgateway", "labels of the gateway pods, k=v,k=v")
 	fs.StringVar(&o.values, "gateway-values", "", "the gateway's mesh settings: Helm values of the istio/gateway chart (podAnnotations, labels) or of istiod (meshConfig), an IstioOperator, or a proxy.istio.io/config value")
 	fs.BoolVar(&o.json, "json", false, "write JSON instead of a table")
+	fs.StringVar(&o.importFile, "import", "", "write the route model of the files (check.Importer) to this route file; the import notes go to standard error")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -185,6 +197,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep := check1(in, o)
+	if o.importFile != "" {
+		if _, err := writeImport(o.importFile, in, rep.GatewayAddresses, stderr); err != nil {
+			fmt.Fprintln(stderr, "edgecheck: -import:", err)
+			return 1
+		}
+	}
 	if o.json {
 		err = writeJSON(stdout, rep)
 	} else {

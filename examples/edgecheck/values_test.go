@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/drawbridge-go/drawbridge/internal/golden"
+	"github.com/drawbridge-go/drawbridge/route"
 )
 
 // TestGatewayValuesForms gives the gateway's mesh settings of seed-001
@@ -58,5 +61,46 @@ func TestGatewayValuesForms(t *testing.T) {
 	code, out, errOut := runCheck(t, "-haproxy", "testdata/seed-001.cfg", "-gateway-values", bad)
 	if code != 1 || out != "" || !strings.Contains(errOut, `bad.yaml: istiocfg: podAnnotations["proxy.istio.io/config"]: line 3: unknown field "numTrustedProxy"`) {
 		t.Errorf("edgecheck -gateway-values bad.yaml: exit %d, stdout %q, stderr %q; want 1 and the field's line", code, out, errOut)
+	}
+}
+
+// TestImport writes the route file of a generated scenario's files: it
+// plans, and nothing is left out.
+func TestImport(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "route.yaml")
+	dir := t.TempDir()
+	a := golden.Load(t, filepath.Join("..", "edgegen", "testdata", "sni-split.txtar"))
+	var args []string
+	for _, f := range a.Files {
+		p := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		switch f.Name {
+		case "haproxy.cfg":
+			args = append(args, "-haproxy", p)
+		case "istio.yaml":
+			args = append(args, "-istio", p)
+		case "gateway-values.yaml":
+			args = append(args, "-gateway-values", p)
+		}
+	}
+	code, _, errOut := runCheck(t, append(args, "-import", out)...)
+	if code != 0 || strings.Contains(errOut, "does not plan") {
+		t.Fatalf("edgecheck -import: exit %d, stderr:\n%s", code, errOut)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := route.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Plan(); err != nil || len(c.Routes) == 0 {
+		t.Errorf("route file %d routes, Plan: %v\n%s", len(c.Routes), err, data)
+	}
+	if !strings.Contains(errOut, "acme setting") {
+		t.Errorf("stderr %q; want the note on the ACME rules", errOut)
 	}
 }
