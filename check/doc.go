@@ -8,8 +8,10 @@
 // goes. Where the two tiers disagree it reports a [Finding].
 //
 // The tracer reads only the typed models of [haproxycfg] and [istiocfg],
-// never a route.Config: it checks hand-written edges, and it is the
-// independent oracle of the generators' tests.
+// never a route.Config or a route.Plan: it checks hand-written edges, and it
+// is the independent oracle of the generators' tests. [Import] goes the
+// other way: from the files a team runs to a route file it can generate
+// both tiers from, with a note for everything the model cannot express.
 //
 // Hosts are matched the way each tier matches them: HAProxy's ACL matchers
 // (-m str, -m end, -m beg, map_str, ...) on the edge, Istio's host and
