@@ -1,6 +1,7 @@
 package istiotest
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -192,12 +193,18 @@ type Result struct {
 	Error string `json:"error,omitempty"`
 	// Listener, FilterChain, VirtualHost, Route and Cluster name what
 	// matched, as Envoy names them; Cluster is "outbound|port||host" for
-	// a service or ServiceEntry.
+	// a service or ServiceEntry. Routes are matched by path and headers
+	// (the simulator alone matches paths only); a redirect route leaves
+	// Cluster empty.
 	Listener    string `json:"listener,omitempty"`
 	FilterChain string `json:"filterChain,omitempty"`
 	VirtualHost string `json:"virtualHost,omitempty"`
 	Route       string `json:"route,omitempty"`
 	Cluster     string `json:"cluster,omitempty"`
+	// WeightedClusters are the clusters of a weighted split, in order,
+	// when the matched route or tcp_proxy splits the traffic (Cluster is
+	// then empty: Envoy picks one per request or connection).
+	WeightedClusters []string `json:"weightedClusters,omitempty"`
 	// TLSTerminated reports whether the matched filter chain ends TLS at
 	// the gateway.
 	TLSTerminated bool `json:"tlsTerminated,omitempty"`
@@ -255,6 +262,15 @@ func (g *Gateway) Call(r Request) (res Result) {
 		res.ServerNames = fc.GetFilterChainMatch().GetServerNames()
 		if h := xdstest.ExtractHTTPConnectionManager(nopFailer{}, fc); h != nil {
 			res.XFFTrustedHops = int(h.GetXffNumTrustedHops())
+			if out.VirtualHostMatched != "" && (out.Error == nil || errors.Is(out.Error, simulation.ErrNoRoute)) {
+				// The simulator matches routes by path alone; match
+				// them as Envoy does.
+				g.matchRoute(&res, h, out, r)
+			}
+		} else if tp := xdstest.ExtractTCPProxy(nopFailer{}, fc); tp != nil && out.Error == nil {
+			for _, c := range tp.GetWeightedClusters().GetClusters() {
+				res.WeightedClusters = append(res.WeightedClusters, c.GetName())
+			}
 		}
 	}
 	// The listener filters run before any filter chain is chosen: a PROXY
