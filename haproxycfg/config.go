@@ -201,6 +201,10 @@ type Proxy struct {
 	Stats *StatsPage
 	// ACLs are named ACLs, usable in conditions by name.
 	ACLs []ACL
+	// TCPRequestConnection are "tcp-request connection" rules (frontends
+	// and listens), evaluated when a connection is accepted, before any
+	// byte is read.
+	TCPRequestConnection []TCPRule
 	// InspectDelay is "tcp-request inspect-delay"; zero: not written.
 	InspectDelay time.Duration
 	// TCPRequestContent are "tcp-request content" rules.
@@ -405,7 +409,7 @@ type Term struct {
 	Anon *Match
 }
 
-// TCPAction is a tcp-request content action.
+// TCPAction is a tcp-request connection or content action.
 type TCPAction string
 
 // The tcp-request content actions.
@@ -414,7 +418,7 @@ const (
 	TCPReject TCPAction = "reject"
 )
 
-// TCPRule is a "tcp-request content" rule.
+// TCPRule is a "tcp-request connection" or "tcp-request content" rule.
 type TCPRule struct {
 	Action TCPAction
 	Cond   *Cond

@@ -41,6 +41,9 @@ func (c *Config) Lint() []route.Warning {
 				}
 			}
 		}
+		for _, r := range p.TCPRequestConnection {
+			addCond(r.Cond)
+		}
 		for _, r := range p.TCPRequestContent {
 			addCond(r.Cond)
 		}

@@ -199,6 +199,8 @@ func (p *parser) verbatim(no int, text string) {
 			v.Before = len(px.Binds)
 		case groupACL:
 			v.Before = len(px.ACLs)
+		case groupTCPConn:
+			v.Before = len(px.TCPRequestConnection)
 		case groupTCP:
 			v.Before = len(px.TCPRequestContent)
 		case groupHTTP:

@@ -392,6 +392,13 @@ func (p *parser) tcpRequest(l *srcLine, ws []string) bool {
 		}
 		px.TCPRequestContent = append(px.TCPRequestContent, TCPRule{Action: TCPAction(ws[2]), Cond: c, Line: l.no})
 		return true
+	case len(ws) >= 3 && ws[1] == "connection" && (ws[2] == "accept" || ws[2] == "reject") && px.Kind != Backend:
+		c, ok := p.cond(ws[3:])
+		if !ok || !validItem(func(w *writer) { w.cond("tcp-request", c) }) {
+			return false
+		}
+		px.TCPRequestConnection = append(px.TCPRequestConnection, TCPRule{Action: TCPAction(ws[2]), Cond: c, Line: l.no})
+		return true
 	}
 	return false
 }

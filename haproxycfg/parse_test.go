@@ -430,7 +430,6 @@ func TestParseVerbatim(t *testing.T) {
 	want := []string{
 		"bind 127.0.0.1:8082 name second",
 		"acl blocked src -f " + haproxytest.DirPlaceholder + "/blocked.lst",
-		"tcp-request connection reject if blocked",
 		"http-request set-var(txn.host) req.hdr(host),lower",
 		`http-request set-header X-Greeting "$GREETING"`,
 		"http-request redirect scheme https code 301 unless { ssl_fc }",
@@ -445,8 +444,12 @@ func TestParseVerbatim(t *testing.T) {
 	}
 	// the set-var rule comes after the deny rule, the track-sc0 one after
 	// the set-header ones
-	if fe.Verbatim[3].Before != 1 || fe.Verbatim[8].Before != 3 {
-		t.Errorf("Before = %d, %d; want 1, 3", fe.Verbatim[3].Before, fe.Verbatim[8].Before)
+	if fe.Verbatim[2].Before != 1 || fe.Verbatim[7].Before != 3 {
+		t.Errorf("Before = %d, %d; want 1, 3", fe.Verbatim[2].Before, fe.Verbatim[7].Before)
+	}
+	// tcp-request connection rules are modelled
+	if len(fe.TCPRequestConnection) != 1 || fe.TCPRequestConnection[0].Action != TCPReject || fe.TCPRequestConnection[0].Cond.Terms[0].ACL != "blocked" {
+		t.Errorf("TCPRequestConnection = %+v; want one reject if blocked", fe.TCPRequestConnection)
 	}
 	lit := fe.HTTPRequest[1]
 	if lit.Name != "X-Literal" || !reflect.DeepEqual(lit.Value, Text("$GREETING 100%")) {

@@ -770,6 +770,23 @@ func (w *writer) proxy(p *Proxy) {
 	}
 	w.verbatimAt(&vs[groupACL], len(p.ACLs), len(p.ACLs))
 	w.verbatimAt(&vs[groupOther], 0, 0)
+	if p.Kind == Backend && len(p.TCPRequestConnection) > 0 {
+		w.fail("tcp-request connection", "only frontends and listens accept connections")
+	}
+	for i, r := range p.TCPRequestConnection {
+		w.verbatimAt(&vs[groupTCPConn], i, len(p.TCPRequestConnection))
+		w.begin(true)
+		w.keys("tcp-request", "connection")
+		switch r.Action {
+		case TCPAccept, TCPReject:
+			w.key(string(r.Action))
+		default:
+			w.fail(fmt.Sprintf("tcp-request connection[%d]", i), "unknown action %q", r.Action)
+		}
+		w.cond(fmt.Sprintf("tcp-request connection[%d]", i), r.Cond)
+		w.end()
+	}
+	w.verbatimAt(&vs[groupTCPConn], len(p.TCPRequestConnection), len(p.TCPRequestConnection))
 	if p.InspectDelay != 0 {
 		w.begin(true)
 		w.keys("tcp-request", "inspect-delay")
@@ -863,6 +880,7 @@ const (
 	groupOther = iota
 	groupBind
 	groupACL
+	groupTCPConn
 	groupTCP
 	groupMonitor
 	groupHTTP
@@ -893,6 +911,9 @@ func verbatimGroup(text string) int {
 		case "tcp-request":
 			if second == "content" || second == "inspect-delay" {
 				return groupTCP
+			}
+			if second == "connection" {
+				return groupTCPConn
 			}
 		case "monitor":
 			if second == "fail" {
