@@ -39,6 +39,7 @@ type edgeFront struct {
 	mode       haproxycfg.Mode
 	forwardFor bool
 	binds      []edgeBind
+	conn       []edgeTCPRule // tcp-request connection
 	tcp        []edgeTCPRule
 	http       []edgeHTTPRule
 	use        []edgeUse
@@ -286,6 +287,9 @@ func (e *Edge) compileFront(p *haproxycfg.Proxy, mode haproxycfg.Mode, ff bool, 
 			eb.acceptProxy, eb.ssl = b.AcceptProxy, b.SSL
 			f.binds = append(f.binds, eb)
 		}
+	}
+	for _, r := range p.TCPRequestConnection {
+		f.conn = append(f.conn, edgeTCPRule{action: r.Action, cond: e.compileCond(r.Cond, acls)})
 	}
 	content := false
 	for _, r := range p.TCPRequestContent {
@@ -598,6 +602,7 @@ type edgeFlow struct {
 	sni   string
 	host  string
 	path  string
+	src   netip.Addr // the client address, carried by PROXY headers
 }
 
 // Route says what the edge does with req, as HAProxy 2.6 evaluates its
@@ -620,7 +625,7 @@ func (e *Edge) Route(req EdgeRequest) EdgeHop {
 	if p == "" {
 		p = "/"
 	}
-	e.enter(&hop, f, b, edgeFlow{tls: req.TLS, sni: req.SNI, host: req.Host, path: p}, req.Port, 0)
+	e.enter(&hop, f, b, edgeFlow{tls: req.TLS, sni: req.SNI, host: req.Host, path: p, src: req.Source}, req.Port, 0)
 	return hop
 }
 
@@ -638,7 +643,19 @@ func (e *Edge) enter(hop *EdgeHop, f *edgeFront, b *edgeBind, fl edgeFlow, port,
 		hop.problem("a PROXY header reaches the bind " + b.addr + " of frontend " + name + ", which does not accept one: it is read as the request and the connection fails")
 		return
 	}
-	ctx := edgeCtx{port: port, hop: hop}
+	ctx := edgeCtx{port: port, hop: hop, src: fl.src}
+	for _, r := range f.conn {
+		if !r.cond.eval(&ctx) {
+			continue
+		}
+		if r.action == haproxycfg.TCPReject {
+			hop.problem("frontend " + name + " rejects the connection (tcp-request connection reject)")
+			return
+		}
+		if r.action == haproxycfg.TCPAccept {
+			break
+		}
+	}
 	if b.ssl {
 		if !fl.tls {
 			hop.problem("plain bytes reach the TLS bind " + b.addr + " of frontend " + name + ": the handshake fails")
@@ -767,7 +784,7 @@ rules:
 		hop.problem("backend " + backend + " loops into frontend " + s.local.p.Name + " once more: the trace stops")
 		return
 	}
-	next := edgeFlow{proxy: hop.Proxy, tls: fl.tls, sni: fl.sni, host: fl.host, path: fl.path}
+	next := edgeFlow{proxy: hop.Proxy, tls: fl.tls, sni: fl.sni, host: fl.host, path: fl.path, src: fl.src}
 	if ctx.http {
 		next.host, next.path = ctx.host, ctx.path
 	}

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ const (
 	fetchDstPort               // dst_port
 	fetchMethod                // method
 	fetchProtoHTTP             // req.proto_http
+	fetchSrc                   // src: the client address
 )
 
 // edgeFetches maps fetch names to what they read.
@@ -42,6 +44,7 @@ var edgeFetches = map[string]edgeFetch{
 	"path": fetchPath, "url": fetchPath, "base": fetchBase,
 	"str": fetchStr, "dst_port": fetchDstPort, "method": fetchMethod,
 	"req.proto_http": fetchProtoHTTP, "req_proto_http": fetchProtoHTTP,
+	"src": fetchSrc,
 }
 
 // edgeMethodSuffixes are the match methods a fetch name can end with
@@ -203,6 +206,7 @@ type edgeCtx struct {
 	http  bool   // the request is parsed as HTTP
 	host  string // the Host header; empty: none
 	path  string
+	src   netip.Addr // the client address; invalid: not known
 	hop   *EdgeHop
 }
 
@@ -265,6 +269,11 @@ func (c *edgeCtx) value(s *edgeSample) (string, bool) {
 			return "", false
 		}
 		v = "1"
+	case fetchSrc:
+		if !c.src.IsValid() {
+			return "", false
+		}
+		v = c.src.String()
 	}
 	for i := range s.convs {
 		cv := &s.convs[i]
@@ -349,13 +358,15 @@ func (e *Edge) compileMatch(m *haproxycfg.Match) *edgeMatch {
 			out.method = haproxycfg.MatchInt
 		case fetchFc, fetchProtoHTTP:
 			out.method = "bool"
+		case fetchSrc:
+			out.method = haproxycfg.MatchIP
 		default:
 			out.method = haproxycfg.MatchStr
 		}
 	}
 	switch out.method {
 	case haproxycfg.MatchStr, haproxycfg.MatchBeg, haproxycfg.MatchEnd, haproxycfg.MatchSub,
-		haproxycfg.MatchFound, haproxycfg.MatchInt, "dom", "dir", "len", "bool":
+		haproxycfg.MatchFound, haproxycfg.MatchInt, haproxycfg.MatchIP, "dom", "dir", "len", "bool":
 	case "reg":
 		out.problem = "the regular expression match of " + s.text + " is not modelled: it is taken as false"
 	default:
@@ -392,6 +403,17 @@ func (m *edgeMatch) eval(c *edgeCtx) bool {
 	case "len":
 		for _, p := range m.pats {
 			if n, err := strconv.Atoi(p); err == nil && n == len(v) {
+				return true
+			}
+		}
+		return false
+	case haproxycfg.MatchIP:
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return false
+		}
+		for _, p := range m.pats {
+			if edgeIPPattern(p, a) {
 				return true
 			}
 		}
@@ -447,6 +469,20 @@ func edgeIntPattern(p string, n int) bool {
 		}
 	}
 	return true
+}
+
+// edgeIPPattern reports whether address a matches an address or network
+// pattern ("10.0.0.0/8", "192.0.2.7"); an IPv4 pattern matches the
+// IPv4-mapped IPv6 form of its addresses too.
+func edgeIPPattern(p string, a netip.Addr) bool {
+	a = a.Unmap()
+	if n, err := netip.ParsePrefix(p); err == nil {
+		return n.Masked().Contains(a)
+	}
+	if b, err := netip.ParseAddr(p); err == nil {
+		return b.Unmap() == a
+	}
+	return false
 }
 
 // edgeMatchOne reports whether the sample v matches pattern p by method.

@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,7 +203,8 @@ func TestEdgeConditions(t *testing.T) {
 		{"builtin TRUE", &hc.Cond{Terms: []hc.Term{{ACL: "TRUE"}}}, nil, "x", "/", true, ""},
 		{"undeclared", &hc.Cond{Terms: []hc.Term{{ACL: "nope"}}}, nil, "x", "/", false, `the condition names the ACL "nope", which is not declared: it is taken as false`},
 		{"reg", &hc.Cond{Terms: []hc.Term{edgeAnon("hdr", host, hc.MatchMethod("reg"), false, ".*")}}, nil, "x", "/", false, "the regular expression match of hdr(host) is not modelled: it is taken as false"},
-		{"unknown fetch", &hc.Cond{Terms: []hc.Term{edgeAnon("src", nil, "", false, "10.0.0.0/8")}}, nil, "x", "/", false, "the sample fetch src is not modelled: it is taken as having no value"},
+		{"unknown fetch", &hc.Cond{Terms: []hc.Term{edgeAnon("ssl_c_used", nil, "", false, "1")}}, nil, "x", "/", false, "the sample fetch ssl_c_used is not modelled: it is taken as having no value"},
+		{"src unknown", &hc.Cond{Terms: []hc.Term{edgeAnon("src", nil, "", false, "10.0.0.0/8")}}, nil, "x", "/", false, ""},
 		{"str()", &hc.Cond{Terms: []hc.Term{edgeAnon("str", []string{"on"}, hc.MatchStr, false, "on")}}, nil, "x", "/", true, ""},
 		{"dst_port", &hc.Cond{Terms: []hc.Term{edgeAnon("dst_port", nil, "", false, "79:81")}}, nil, "x", "/", true, ""},
 	} {
@@ -453,6 +455,32 @@ func TestEdgeRuleIndex(t *testing.T) {
 		a, b := em.Route(r), ei.Route(r)
 		if !edgeHopEqual(a, b) {
 			t.Errorf("Route(%+v):\nwith maps %+v\n   inline %+v", r, a, b)
+		}
+	}
+}
+
+// TestEdgeSource traces tcp-request connection rules on the client
+// address: an address outside the allowed networks is refused, one inside
+// passes, and an IPv4-mapped IPv6 address matches its IPv4 network.
+func TestEdgeSource(t *testing.T) {
+	cfg := edgeCondConfig(nil)
+	cfg.Proxies[0].TCPRequestConnection = []hc.TCPRule{{Action: hc.TCPReject, Cond: &hc.Cond{Terms: []hc.Term{
+		{Not: true, Anon: &hc.Match{Sample: hc.Sample{Fetch: "src"}, Patterns: []string{"10.0.0.0/8", "192.0.2.7"}}}}}}}
+	e := edgeMustNew(t, cfg)
+	for _, tc := range []struct {
+		src    string
+		refuse bool
+	}{
+		{"10.1.2.3", false},
+		{"192.0.2.7", false},
+		{"::ffff:10.9.9.9", false},
+		{"192.0.2.8", true},
+		{"2001:db8::1", true},
+	} {
+		hop := e.Route(check.EdgeRequest{Port: 80, Host: "x", Path: "/", Source: netip.MustParseAddr(tc.src)})
+		refused := slices.ContainsFunc(hop.Problems, func(p string) bool { return strings.Contains(p, "tcp-request connection reject") })
+		if refused != tc.refuse || !tc.refuse && hop.Backend != "hit" {
+			t.Errorf("Route(Source %s) = backend %q, problems %q; want refused %v", tc.src, hop.Backend, hop.Problems, tc.refuse)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package check
 
+import "net/netip"
+
 // EdgeRequest is what a client sends to the edge: a connection to a port,
 // with a ClientHello (TLS) or an HTTP request.
 type EdgeRequest struct {
@@ -12,6 +14,9 @@ type EdgeRequest struct {
 	// Host is the HTTP Host header (without port); Path is the request
 	// path. Both are used where HTTP is visible to the edge.
 	Host, Path string
+	// Source is the client's address (HAProxy src); the zero Addr means
+	// unknown, and every test of src is then false.
+	Source netip.Addr
 }
 
 // GatewayRequest is what arrives at a gateway port from the edge (or from a
