@@ -194,6 +194,13 @@ func (k *compiler) listener(l *route.Listener) {
 	routes := k.byListener[l.Name]
 	fe := &Proxy{Kind: Frontend, Name: "fe_" + l.Name}
 	bind := Bind{Address: bindAddr(l.Address, l.Port), AcceptProxy: l.AcceptProxy}
+	for i := range k.plan.Listeners {
+		if lp := &k.plan.Listeners[i]; lp.Listener == l {
+			for _, c := range srcRejects(lp.IPPolicy) {
+				fe.TCPRequestConnection = append(fe.TCPRequestConnection, TCPRule{Action: TCPReject, Cond: c})
+			}
+		}
+	}
 	switch l.Protocol {
 	case route.HTTP, route.HTTPS:
 		fe.Mode = ModeHTTP
@@ -525,6 +532,13 @@ func (k *compiler) pool(i int) string {
 		mode = ModeHTTP
 	}
 	p := &Proxy{Kind: Backend, Name: pp.Name, Settings: Settings{Mode: mode}, Balance: pp.Balance}
+	for _, c := range srcRejects(pp.IPPolicy) {
+		if mode == ModeHTTP {
+			p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: Deny, Cond: c})
+		} else {
+			p.TCPRequestContent = append(p.TCPRequestContent, TCPRule{Action: TCPReject, Cond: c})
+		}
+	}
 	if pp.Host != "" {
 		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: "Host", Value: Text(pp.Host)})
 	}
@@ -581,4 +595,28 @@ func (k *compiler) pool(i int) string {
 	}
 	k.pools[i] = k.addBackend(p).Name
 	return k.pools[i]
+}
+
+// srcRejects are the conditions under which a client of policy pol is
+// refused: its address (src: the peer's, or the one of the PROXY header
+// the bind accepted) outside the allowed networks, or inside a denied one.
+func srcRejects(pol *route.ClientPolicy) []*Cond {
+	if pol == nil {
+		return nil
+	}
+	var out []*Cond
+	src := func(ps []netip.Prefix, not bool) *Cond {
+		pats := make([]string, len(ps))
+		for i, p := range ps {
+			pats[i] = p.String()
+		}
+		return &Cond{Terms: []Term{{Not: not, Anon: &Match{Sample: Sample{Fetch: "src"}, Patterns: pats}}}}
+	}
+	if len(pol.Allow) > 0 {
+		out = append(out, src(pol.Allow, true))
+	}
+	if len(pol.Deny) > 0 {
+		out = append(out, src(pol.Deny, false))
+	}
+	return out
 }

@@ -28,6 +28,12 @@ type Result struct {
 	// template). Nil when there is no topology to set. It is not an object
 	// of Objects: an annotation on pods Istio's installer owns.
 	GatewayPodAnnotations map[string]string
+	// Service is the gateway's Kubernetes Service, in the workload's
+	// namespace: the ports the edge reaches and their target ports. Nil
+	// without a gateway tier. Write it with [Service.AppendYAML] as a
+	// manifest, or with [AppendChartValues] as values of the istio/gateway
+	// Helm chart.
+	Service *Service
 }
 
 // Compile returns the gateway tier of c: the objects Istio's ingress
@@ -52,11 +58,13 @@ func CompilePlan(p *route.Plan) (*Result, error) {
 	if p.Gateway == nil {
 		return res, nil
 	}
-	k := &compiler{plan: p, gp: p.Gateway, res: res, ns: p.Gateway.Namespace, gw: p.Gateway.Name}
+	k := &compiler{plan: p, gp: p.Gateway, res: res, ns: p.Gateway.Namespace, rns: p.Gateway.RoutesNamespace, gw: p.Gateway.Name}
 	k.gateway()
 	k.virtualServices()
 	k.backends()
 	k.telemetry()
+	k.authorizationPolicy()
+	res.Service = newService(p.Gateway.Service)
 	if err := k.topology(); err != nil {
 		return nil, err
 	}
@@ -65,10 +73,11 @@ func CompilePlan(p *route.Plan) (*Result, error) {
 }
 
 type compiler struct {
-	plan   *route.Plan
-	gp     *route.GatewayPlan
-	res    *Result
-	ns, gw string
+	plan *route.Plan
+	gp   *route.GatewayPlan
+	res  *Result
+	// ns is the gateway workload's namespace, rns the routes' one.
+	ns, rns, gw string
 	// httpPorts counts the gateway ports carrying HTTP; with more than one,
 	// http routes match their port, since a VirtualService (for "*" or a
 	// wildcard) also binds to the servers of the other ports.
@@ -119,10 +128,10 @@ func (k *compiler) gateway() {
 	}
 	k.httpPorts = len(httpPorts)
 	if len(spec.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gw, k.ns, spec))
+		k.res.Objects = append(k.res.Objects, NewGateway(k.gw, k.rns, spec))
 	}
 	if len(redirects.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gp.RedirectGateway, k.ns, redirects))
+		k.res.Objects = append(k.res.Objects, NewGateway(k.gp.RedirectGateway, k.rns, redirects))
 	}
 }
 
@@ -264,6 +273,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 	}
 	needPort := len(httpPorts) > 1 || mesh || k.httpPorts > 1
 	spec := VirtualServiceSpec(rs[0].Gateway.Hosts, gateways)
+	spec.ExportTo = rs[0].Gateway.ExportTo
 
 	sorted := slices.Clone(rs)
 	slices.SortStableFunc(sorted, func(a, b *route.RoutePlan) int {
@@ -359,7 +369,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 	spec.Http = append(spec.Http, meshHTTP...)
 	spec.Tls = append(spec.Tls, meshTLS...)
 	spec.Tcp = append(spec.Tcp, meshTCP...)
-	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Gateway.VirtualService, k.ns, spec))
+	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Gateway.VirtualService, k.rns, spec))
 }
 
 // httpRoute is the http route of rp in a VirtualService: its port (when
@@ -436,16 +446,21 @@ func (k *compiler) backends() {
 				}
 			}
 			se := ExternalServiceEntry([]string{gb.Host}, ServicePort(uint32(b.External.Port), proto, ""))
-			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.ns, se))
+			se.ExportTo = gb.ExportTo
+			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.rns, se))
 		case len(b.Servers) > 0:
-			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.ns, staticEntry(gb)))
+			se := staticEntry(gb)
+			se.ExportTo = gb.ExportTo
+			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.rns, se))
 		}
 		if t := b.TLS; t != nil {
 			tls := DisableTLS()
 			if !t.Disable {
 				tls = OriginateTLS(gb.SNI, t.CAFile, t.InsecureSkipVerify)
 			}
-			k.res.Objects = append(k.res.Objects, NewDestinationRule(gb.Name, k.ns, DestinationRuleSpec(gb.Host, tls)))
+			dr := DestinationRuleSpec(gb.Host, tls)
+			dr.ExportTo = gb.ExportTo
+			k.res.Objects = append(k.res.Objects, NewDestinationRule(gb.Name, k.rns, dr))
 		}
 	}
 }

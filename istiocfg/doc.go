@@ -63,6 +63,32 @@
 //	gateway.proxyProtocol envoyFilter      the legacy EnvoyFilter: a LISTENER_FILTER
 //	                                         patch inserting proxy_protocol first,
 //	                                         before the tls_inspector Istio adds
+//	ipPolicy of listeners and routes       one DENY AuthorizationPolicy
+//	                                         (<name>-ip-policy): per route, rules on
+//	                                         notRemoteIpBlocks (allow) and
+//	                                         remoteIpBlocks (deny), limited to the
+//	                                         route's target port, hosts, path and
+//	                                         server name (connection.sni)
+//	gateway.service                        [Result.Service]: the gateway ports in
+//	                                         use with their target ports, as a
+//	                                         manifest ([Service.AppendYAML]) or
+//	                                         istio/gateway chart values
+//	                                         ([AppendChartValues])
+//
+// # Namespaces
+//
+// The objects that select the gateway pods (EnvoyFilter, Telemetry,
+// AuthorizationPolicy) and the Service are written in the gateway
+// workload's namespace (gateway.namespace, default istio-system): Istio
+// applies a selector to the pods of the object's own namespace only. The
+// Kubernetes secrets the credentialNames name must be in that namespace
+// too: the gateway reads them from its own. Gateways, VirtualServices,
+// DestinationRules and ServiceEntries are written in gateway.routesNamespace
+// (default: the same), the VirtualServices naming their Gateway in that
+// namespace; when it is another, they are exported to their namespace and
+// the workload's (or to every namespace when sidecars use them through a
+// meshBackend), so that the gateway sees them whatever the mesh's default
+// exportTo.
 //
 // Backends of kind gateway (the edge hands traffic over unchanged) yield no
 // routing objects: only the PROXY-protocol and topology settings. The

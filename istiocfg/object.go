@@ -6,6 +6,7 @@ import (
 
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1alpha3"
+	securityv1beta1 "istio.io/api/security/v1beta1"
 	telemetry "istio.io/api/telemetry/v1alpha1"
 
 	"google.golang.org/protobuf/proto"
@@ -86,6 +87,12 @@ func NewTelemetry(name, namespace string, spec *telemetry.Telemetry) Object {
 	return Object{APIVersion: TelemetryV1, Kind: KindTelemetry, Metadata: ObjectMeta{Name: name, Namespace: namespace}, Spec: spec}
 }
 
+// NewAuthorizationPolicy returns a security.istio.io/v1 AuthorizationPolicy
+// (v1 is served from the v1beta1 Go types).
+func NewAuthorizationPolicy(name, namespace string, spec *securityv1beta1.AuthorizationPolicy) Object {
+	return Object{APIVersion: SecurityV1, Kind: KindAuthorizationPolicy, Metadata: ObjectMeta{Name: name, Namespace: namespace}, Spec: spec}
+}
+
 // NewIstioOperator returns an install.istio.io/v1alpha1 IstioOperator whose
 // spec.meshConfig is mesh (the input of "istioctl install -f").
 func NewIstioOperator(name, namespace string, mesh *meshv1alpha1.MeshConfig) Object {
@@ -114,6 +121,10 @@ func NewSpec(apiVersion, kind string) (proto.Message, bool) {
 	case TelemetryV1, "telemetry.istio.io/v1alpha1":
 		if kind == KindTelemetry {
 			return &telemetry.Telemetry{}, true
+		}
+	case SecurityV1:
+		if kind == KindAuthorizationPolicy {
+			return &securityv1beta1.AuthorizationPolicy{}, true
 		}
 	case InstallV1Alpha1:
 		if kind == KindIstioOperator {

@@ -46,7 +46,8 @@ type Backend struct {
 // Service is a service in the mesh.
 type Service struct {
 	// Host is the service's host ("reviews.default.svc.cluster.local", or a
-	// short name resolved in the gateway's namespace). Required.
+	// short name resolved in the namespace of the VirtualServices,
+	// gateway.routesNamespace). Required.
 	Host string `json:"host"`
 	// Port is the service port. Required.
 	Port int `json:"port"`

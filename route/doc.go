@@ -65,7 +65,25 @@
 //   - ACME HTTP-01 challenges routed to another tier than the one that
 //     terminates the host's TLS;
 //   - a credential on a route the gateway does not terminate, a gatewayHost
-//     on TLS the edge passes through.
+//     on TLS the edge passes through;
+//   - an [IPPolicy] on traffic whose client address a tier does not know:
+//     at the edge, behind proxies that send no PROXY header; at the
+//     gateway, without a PROXY header from the edge and without an
+//     X-Forwarded-For the edge appends with numTrustedProxies counting
+//     exactly its appenders ([GatewayHop.Client] says which); or one host
+//     reaching a gateway port from two routes with other policies;
+//   - two gateway ports the Service would serve on one target port.
+//
+// # Installing the gateway
+//
+// [Gateway.Namespace] is the gateway workload's namespace: the objects that
+// select its pods, its Service and the secrets its credentialNames name
+// live there. [Gateway.RoutesNamespace] holds the Gateways and the routing
+// objects when they belong elsewhere. The plan's [ServicePlan] lists the
+// gateway ports the edge reaches and the Gateway servers listen on, with
+// their target ports ([GatewayService.UnprivilegedPorts] moves the ports
+// below 1024 up by 8000), and keeps client addresses
+// (externalTrafficPolicy Local) when clients reach the gateway directly.
 //
 // # Files
 //

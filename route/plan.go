@@ -1,6 +1,9 @@
 package route
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Plan is a valid [Config] with every decision of the edge made once: for
 // each route and each hop (client → edge → gateway → backend), where TLS
@@ -29,6 +32,8 @@ type Plan struct {
 	// HAProxy backend each), in order of first use by the routes. Empty
 	// without an edge tier.
 	Pools []Pool
+	// Listeners has one entry per Config.Listeners, in the same order.
+	Listeners []ListenerPlan
 	// Gateway is what the gateway tier serves. Nil without a gateway tier.
 	Gateway *GatewayPlan
 	// Warnings are choices the configuration makes knowingly that deserve a
@@ -36,6 +41,45 @@ type Plan struct {
 	// generation.
 	Warnings []Warning
 }
+
+// ListenerPlan is what the first tier does with every connection of a
+// listener.
+type ListenerPlan struct {
+	Listener *Listener
+	// IPPolicy admits the listener's clients by address; nil admits all.
+	// The edge enforces it on every connection of the listener, before
+	// any other rule; the gateway on each route's traffic (see
+	// [GatewayHop.IPPolicies]).
+	IPPolicy *ClientPolicy
+}
+
+// ClientPolicy is an [IPPolicy] with its addresses parsed: a client is
+// admitted when its address is in Allow (or Allow is empty) and in no
+// network of Deny.
+type ClientPolicy struct {
+	// Path is the field path of the policy in the Config
+	// ("listeners[0].ipPolicy", "routes[2].ipPolicy").
+	Path  string
+	Allow []netip.Prefix
+	Deny  []netip.Prefix
+}
+
+// ClientAddress is how the gateway learns the address of the client a
+// policy admits.
+type ClientAddress string
+
+// The ways the gateway knows the client address.
+const (
+	// ClientPeer: the client connects to the gateway itself (no edge
+	// tier); its Service keeps the address (externalTrafficPolicy Local).
+	ClientPeer ClientAddress = "peer"
+	// ClientProxy: from the PROXY header the edge sends.
+	ClientProxy ClientAddress = "proxy"
+	// ClientForwardedFor: from the X-Forwarded-For entry numTrustedProxies
+	// hops from the right, which the edge (or the first proxy in front of
+	// it) appended.
+	ClientForwardedFor ClientAddress = "forwardedFor"
+)
 
 // RoutePlan is the journey of one route's traffic through the tiers.
 type RoutePlan struct {
@@ -152,6 +196,10 @@ type Pool struct {
 	Balance string
 	// MaxConn caps concurrent connections per server; zero means no cap.
 	MaxConn int
+	// IPPolicy is the policy of the one route using the pool (a route
+	// with a policy of its own gets a pool of its own), enforced on every
+	// connection or request the edge sends to it; nil means none.
+	IPPolicy *ClientPolicy
 	// Routes are the indexes in [Plan.Routes] of the routes using the pool.
 	Routes []int
 
@@ -223,11 +271,24 @@ type Check struct {
 
 // GatewayPlan is what the gateway tier serves.
 type GatewayPlan struct {
-	// Name and Namespace of the Gateway resource, and Selector selecting
-	// the gateway workload.
-	Name      string
+	// Name of the Gateway resource, and Selector selecting the gateway
+	// workload.
+	Name     string
+	Selector map[string]string
+	// Namespace is the gateway workload's: the namespace of the objects
+	// that select it (EnvoyFilter, Telemetry, AuthorizationPolicy), of its
+	// Service and of the secrets its credentialNames name.
 	Namespace string
-	Selector  map[string]string
+	// RoutesNamespace is the namespace of the Gateways, VirtualServices,
+	// DestinationRules and ServiceEntries; Namespace unless the Config
+	// says otherwise.
+	RoutesNamespace string
+	// Service is the gateway's Kubernetes Service.
+	Service *ServicePlan
+	// AuthorizationPolicy is the name of the DENY AuthorizationPolicy
+	// enforcing the IP policies of the routes the gateway carries (see
+	// [GatewayHop.IPPolicies]); empty when there are none.
+	AuthorizationPolicy string
 	// Servers are the Gateway's servers, by port, then redirect servers
 	// last, then by name.
 	Servers []GatewayServer
@@ -313,6 +374,44 @@ type GatewayHop struct {
 	// VirtualService is the name of the VirtualService that holds the
 	// route: one per set of hosts, named after its first route.
 	VirtualService string
+	// ExportTo is the exportTo of that VirtualService: nil when it is in
+	// the workload's namespace, else its own namespace and the workload's,
+	// or "*" when sidecars of the mesh use it too.
+	ExportTo []string
+	// TargetPort is the port the gateway pods serve Port on (the
+	// Service's targetPort), the destination port Envoy sees.
+	TargetPort int
+	// IPPolicies are the policies the gateway enforces on this traffic,
+	// the listener's then the route's; a client must pass each. Client is
+	// how the gateway knows the client's address; empty without policies.
+	IPPolicies []*ClientPolicy
+	Client     ClientAddress
+}
+
+// ServicePlan is the gateway's Kubernetes Service.
+type ServicePlan struct {
+	Name, Namespace string
+	// Type is LoadBalancer or NodePort.
+	Type ServiceType
+	// Selector selects the gateway pods: the Gateway's selector.
+	Selector map[string]string
+	// ExternalTrafficPolicyLocal keeps the client address (no SNAT to
+	// another node): set when clients reach the gateway directly (no edge
+	// tier), so that the gateway sees their addresses without PROXY.
+	ExternalTrafficPolicyLocal bool
+	// Ports are the status port 15021, then the gateway ports the edge
+	// reaches and the Gateway's servers listen on, sorted.
+	Ports []ServicePort
+}
+
+// ServicePort is a port of the gateway's Service.
+type ServicePort struct {
+	// Name is unique in the Service: "status-port", or the protocol and
+	// the port ("http-80", "https-443", "tcp-31400").
+	Name string
+	// Port is the Service port (the Gateway server's port number) and
+	// TargetPort the port the gateway pods listen on.
+	Port, TargetPort int
 }
 
 // Destination is where the gateway sends traffic: a host in the mesh
@@ -340,6 +439,9 @@ type GatewayBackend struct {
 	// Ports are the ports of static servers the gateway sends traffic to,
 	// with the protocol of that traffic (HTTP, TLS or TCP), sorted by port.
 	Ports []GatewayPort
+	// ExportTo is the exportTo of its ServiceEntry and DestinationRule, as
+	// for [GatewayHop.ExportTo].
+	ExportTo []string
 }
 
 // GatewayPort is a port of a static backend with its protocol.

@@ -41,6 +41,7 @@ type planner struct {
 	httpsPort int
 	gws       *gwState
 	httpIdx   map[*Listener]*httpIndex // see matchHTTP
+	ownPolicy []*ClientPolicy          // of each Config route, nil for none
 }
 
 func newPlanner(c *Config, p *problems) *planner {
@@ -70,6 +71,15 @@ func newPlanner(c *Config, p *problems) *planner {
 
 func (pl *planner) plan() {
 	c := pl.c
+	pl.listenerPlans()
+	pl.ownPolicy = make([]*ClientPolicy, len(c.Routes))
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		pl.ownPolicy[i] = clientPolicy(elemOf("routes", i).field(".ipPolicy"), r.IPPolicy)
+		if pl.ownPolicy[i] != nil {
+			pl.edgeSeesClient(pl.ownPolicy[i].Path, pl.listeners[r.Listener])
+		}
+	}
 	acme := pl.acmeRoutes()
 	if len(acme) > 0 {
 		pl.backends[acmeGatewayBackend.Name] = &acmeGatewayBackend
@@ -246,7 +256,14 @@ func (pl *planner) gatewayPool(rp *RoutePlan, mode EdgeMode) int {
 	if r.GatewayHost != "" {
 		gh = hostname.Normalize(r.GatewayHost)
 	}
+	pol := pl.routePolicy(rp.Index)
 	switch {
+	case pol != nil && !pl.originates(rp):
+		// A pool of its own, which enforces the route's policy.
+		p.Name, p.IPPolicy = "rt_"+r.Name, pol
+		if mode == EdgeHTTP {
+			p.Host, p.SetHeaders = gh, r.SetHeaders
+		}
 	case mode == EdgeTCP:
 		// One pool per gateway server the traffic lands on, so that its
 		// health check reaches that server; named once the servers are
@@ -265,7 +282,7 @@ func (pl *planner) gatewayPool(rp *RoutePlan, mode EdgeMode) int {
 		if gt := g.TLS; gt != nil {
 			t.CAFile, t.InsecureSkipVerify = gt.CAFile, gt.InsecureSkipVerify
 		}
-		p.TLS, p.Host, p.SetHeaders = t, gh, r.SetHeaders
+		p.TLS, p.Host, p.SetHeaders, p.IPPolicy = t, gh, r.SetHeaders, pol
 	case gh == "" && len(r.SetHeaders) == 0:
 		p.Name = "gw_http_" + strconv.Itoa(port)
 	default:
@@ -278,7 +295,8 @@ func (pl *planner) gatewayPool(rp *RoutePlan, mode EdgeMode) int {
 func (pl *planner) staticPool(rp *RoutePlan, b *Backend, mode EdgeMode) int {
 	r := rp.Route
 	var name string
-	if mode == EdgeHTTP && len(r.SetHeaders) > 0 {
+	pol := pl.routePolicy(rp.Index)
+	if mode == EdgeHTTP && len(r.SetHeaders) > 0 || pol != nil {
 		name = "rt_" + r.Name
 	} else {
 		key := b.Name + " " + string(mode)
@@ -291,7 +309,7 @@ func (pl *planner) staticPool(rp *RoutePlan, b *Backend, mode EdgeMode) int {
 		}
 		defer func() { pl.static[key] = pl.pools[name] }()
 	}
-	p := Pool{Name: name, Kind: PoolServers, Mode: mode, Backend: b, Proxy: b.ProxyProtocol, Balance: b.Balance, MaxConn: b.MaxConn}
+	p := Pool{Name: name, Kind: PoolServers, Mode: mode, Backend: b, Proxy: b.ProxyProtocol, Balance: b.Balance, MaxConn: b.MaxConn, IPPolicy: pol}
 	if mode == EdgeHTTP {
 		p.SetHeaders = r.SetHeaders
 	}

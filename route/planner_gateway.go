@@ -19,6 +19,7 @@ import (
 func (pl *planner) gateway() {
 	c := pl.c
 	gp := &GatewayPlan{Name: c.GatewayName(), Namespace: c.GatewayNamespace(), Selector: c.GatewaySelector()}
+	gp.RoutesNamespace = cmp.Or(c.Gateway.RoutesNamespace, gp.Namespace)
 	if c.Edge != nil {
 		gp.ProxyProtocol = c.Gateway.ProxyProtocol
 	}
@@ -81,6 +82,7 @@ func (pl *planner) gateway() {
 	pl.trustedProxies()
 	pl.gatewayBackends()
 	pl.names()
+	pl.install()
 }
 
 // names names the gateway tier's objects: one VirtualService per set of

@@ -83,8 +83,22 @@ type Process struct {
 type Gateway struct {
 	// Name is the Gateway resource's name. Empty means the Config's name.
 	Name string `json:"name,omitempty"`
-	// Namespace of the generated resources. Empty means "istio-system".
+	// Namespace is the gateway workload's namespace: the selector-based
+	// objects (EnvoyFilter, Telemetry, AuthorizationPolicy) and the
+	// gateway's Service go there, since Istio applies them to the pods of
+	// their own namespace only, and the Kubernetes secrets the
+	// credentialNames name must be there too. Empty means "istio-system".
 	Namespace string `json:"namespace,omitempty"`
+	// RoutesNamespace is the namespace of the Gateways, VirtualServices,
+	// DestinationRules and ServiceEntries, when it is not Namespace (an
+	// application namespace). They are then exported to their own
+	// namespace and the workload's, or to every namespace when sidecars
+	// of the mesh use them (meshBackend). Empty means Namespace.
+	RoutesNamespace string `json:"routesNamespace,omitempty"`
+	// Service is the gateway's Kubernetes Service, the one the edge
+	// reaches. Nil means a LoadBalancer Service named
+	// istio-ingressgateway.
+	Service *GatewayService `json:"service,omitempty"`
 	// Selector selects the gateway workload. Nil means
 	// {"istio": "ingressgateway"}.
 	Selector map[string]string `json:"selector,omitempty"`
@@ -131,4 +145,29 @@ const (
 	GatewayProxyOff         GatewayProxyProtocol = ""
 	GatewayProxyNative      GatewayProxyProtocol = "native"
 	GatewayProxyEnvoyFilter GatewayProxyProtocol = "envoyFilter"
+)
+
+// GatewayService is the gateway's Kubernetes Service: its ports are the
+// gateway ports the routes use, plus Istio's status port 15021.
+type GatewayService struct {
+	// Name is the Service's name: the release name of the istio/gateway
+	// Helm chart. Empty means "istio-ingressgateway".
+	Name string `json:"name,omitempty"`
+	// Type is LoadBalancer or NodePort. Empty means LoadBalancer.
+	Type ServiceType `json:"type,omitempty"`
+	// UnprivilegedPorts says that the gateway pods cannot bind ports below
+	// 1024 (the legacy istio-ingressgateway of istioctl): such a port P is
+	// then served on target port P+8000 (80 on 8080, 443 on 8443). Empty
+	// (false) means the pods bind every port as it is, as the istio/gateway
+	// chart's do (it sets net.ipv4.ip_unprivileged_port_start).
+	UnprivilegedPorts bool `json:"unprivilegedPorts,omitempty"`
+}
+
+// ServiceType is the type of the gateway's Kubernetes Service.
+type ServiceType string
+
+// The Service types.
+const (
+	ServiceLoadBalancer ServiceType = "LoadBalancer"
+	ServiceNodePort     ServiceType = "NodePort"
 )

@@ -99,6 +99,32 @@ type Listener struct {
 	// and HTTPS routes say. Nil means challenges are routed like any
 	// other request.
 	ACME *ACME `json:"acme,omitempty"`
+	// IPPolicy admits or refuses clients of this listener by address, at
+	// the edge (before any other rule) and at the gateway. Nil admits
+	// every client.
+	IPPolicy *IPPolicy `json:"ipPolicy,omitempty"`
+}
+
+// IPPolicy admits clients by address: a client is admitted when its
+// address is in Allow (or Allow is empty) and not in Deny. A listener's
+// policy applies to every route of the listener, and a route's on top of
+// it: a client must pass both.
+//
+// Both tiers enforce it: the edge by the address it sees (HAProxy src:
+// the peer, or the address of the PROXY header it accepts), the gateway
+// with an AuthorizationPolicy on the client address (remoteIpBlocks). The
+// gateway knows that address only from a PROXY header the edge sends, from
+// an X-Forwarded-For the edge appends with numTrustedProxies counting
+// exactly the hops that append it, or, without an edge, from the peer
+// address (the Service then keeps it: externalTrafficPolicy Local); a
+// policy on traffic that reaches the gateway any other way is an error.
+type IPPolicy struct {
+	// Allow are the addresses or CIDR networks admitted ("10.0.0.0/8",
+	// "2001:db8::/32", "192.0.2.7"). Empty admits every address Deny does
+	// not refuse.
+	Allow []string `json:"allow,omitempty"`
+	// Deny are the addresses or CIDR networks refused.
+	Deny []string `json:"deny,omitempty"`
 }
 
 // ACME says who answers the ACME HTTP-01 challenges (RFC 8555 section 8.3,
@@ -187,6 +213,9 @@ type Route struct {
 	// the mesh (VirtualService gateways [gateway, mesh]) and sends mesh
 	// traffic for them to this backend instead.
 	MeshBackend string `json:"meshBackend,omitempty"`
+	// IPPolicy admits or refuses clients of this route by address, on top
+	// of its listener's (see [IPPolicy]). Nil adds nothing.
+	IPPolicy *IPPolicy `json:"ipPolicy,omitempty"`
 }
 
 // WeightedBackend is one destination of a split route.

@@ -70,6 +70,7 @@ func (c *Config) validate(p *problems) {
 	c.validateListeners(p)
 	c.validateBackends(p)
 	c.validateRoutes(p)
+	c.validateIPPolicies(p)
 	// The value checks, for the fields no rule above found fault with.
 	var vp problems
 	c.validateValues(&vp)
@@ -279,6 +280,7 @@ func (c *Config) validateGateway(p *problems) {
 	if g.MaxConn < 0 {
 		p.add("gateway.maxConn", "must not be negative")
 	}
+	c.validateInstall(p)
 }
 
 func checkOriginate(p *problems, fp fieldPath, f string, t *OriginateTLS) {

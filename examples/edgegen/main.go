@@ -10,11 +10,16 @@
 // legacy servers, routes ACME challenges to the tier that holds each
 // certificate, and sends the PROXY protocol to the gateway.
 //
-// With -out, it writes DIR/haproxy.cfg, DIR/maps/*.map, DIR/istio.yaml and,
-// when the gateway's pods need a proxy configuration of their own (the PROXY
-// protocol, trusted X-Forwarded-For hops), DIR/gateway-values.yaml: Helm
-// values of Istio's gateway chart with the proxy.istio.io/config pod
-// annotation.
+// With -out, it writes DIR/haproxy.cfg, DIR/maps/*.map, DIR/istio.yaml and
+// the gateway's installation in two forms: DIR/gateway-values.yaml, Helm
+// values of Istio's gateway chart (the Service's type and ports, and, when
+// the gateway's pods need a proxy configuration of their own, such as the
+// PROXY protocol or trusted X-Forwarded-For hops, the proxy.istio.io/config
+// pod annotation), and DIR/gateway-service.yaml, the same Service as a plain
+// manifest for a gateway installed another way. Use one of the two. The
+// objects that select the gateway pods and the Service are in the
+// gateway's namespace, where the secrets of the credentialNames must be
+// too.
 // Without it, it writes everything to standard output as one txtar archive:
 // each file is introduced by a line "-- name --", so the output reads as a
 // listing and splits back into files with any txtar tool.
@@ -66,8 +71,9 @@ type file struct {
 const usage = `Usage: edgegen [-routes FILE] [-out DIR] [-map-dir DIR]
 
 Edgegen generates both tiers of an edge from one route file: the edge tier's
-haproxy.cfg with its map files, and the gateway tier's Istio objects (and,
-when the gateway's pods need it, Helm values for Istio's gateway chart).
+haproxy.cfg with its map files, and the gateway tier's Istio objects with
+the gateway's Service, as Helm values for Istio's gateway chart and as a
+plain manifest.
 Without -routes it uses the bundled SNI-split scenario. Without -out it
 writes every file to standard output as one txtar archive.
 
@@ -79,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("edgegen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	routesFile := fs.String("routes", "", "route file (YAML); empty means the bundled SNI-split scenario")
-	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml and gateway-values.yaml into; empty means standard output")
+	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml, gateway-values.yaml and gateway-service.yaml into; empty means standard output")
 	mapDir := fs.String("map-dir", haproxycfg.DefaultMapDir, "absolute directory haproxy.cfg loads its map files from")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -120,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if files[0].name != "haproxy.cfg" {
 		fmt.Fprintf(stderr, "edgegen: %s: no edge tier, so no haproxy.cfg\n", name)
 	}
-	if !slices.ContainsFunc(files, func(f file) bool { return f.name == "istio.yaml" || f.name == "gateway-values.yaml" }) {
+	if !slices.ContainsFunc(files, func(f file) bool { return f.name == "istio.yaml" || f.name == "gateway-service.yaml" }) {
 		fmt.Fprintf(stderr, "edgegen: %s: no gateway tier, so no istio.yaml\n", name)
 	}
 
@@ -149,7 +155,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // generate loads and validates a route file and compiles both tiers. The
 // files come in a fixed order: haproxy.cfg, its map files, istio.yaml,
-// gateway-values.yaml. Both tiers are compiled from one plan.
+// gateway-service.yaml, gateway-values.yaml. Both tiers are compiled from one plan.
 func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 	c, err := route.Load(bytes.NewReader(src))
 	if err != nil {
@@ -192,8 +198,13 @@ func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 		}
 		files = append(files, file{"istio.yaml", y})
 	}
-	if len(gw.GatewayPodAnnotations) > 0 {
-		v, err := istiocfg.AppendGatewayValues(nil, plan.Gateway.Selector, gw.GatewayPodAnnotations)
+	if gw.Service != nil {
+		s, err := gw.Service.AppendYAML(nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gateway-service.yaml: %w", err)
+		}
+		files = append(files, file{"gateway-service.yaml", s})
+		v, err := istiocfg.AppendChartValues(nil, gw.Service, gw.GatewayPodAnnotations)
 		if err != nil {
 			return nil, nil, fmt.Errorf("gateway-values.yaml: %w", err)
 		}
