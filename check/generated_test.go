@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	networking "istio.io/api/networking/v1alpha3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/drawbridge-go/drawbridge/check"
@@ -30,6 +32,7 @@ type written struct {
 	maps    map[string][]byte
 	istio   []byte
 	values  []byte
+	service []byte
 }
 
 // write compiles both tiers of c and writes their files.
@@ -63,8 +66,11 @@ func write(t *testing.T, c *route.Config) (*written, error) {
 	if w.istio, err = istiocfg.AppendYAML(nil, gw.Objects...); err != nil {
 		t.Fatalf("istio.yaml of a valid plan: %v", err)
 	}
-	if len(gw.GatewayPodAnnotations) > 0 {
-		if w.values, err = istiocfg.AppendGatewayValues(nil, p.Gateway.Selector, gw.GatewayPodAnnotations); err != nil {
+	if gw.Service != nil {
+		if w.values, err = istiocfg.AppendChartValues(nil, gw.Service, gw.GatewayPodAnnotations); err != nil {
+			t.Fatal(err)
+		}
+		if w.service, err = gw.Service.AppendYAML(nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,7 +105,23 @@ func (w *written) tiers(t *testing.T) (*check.Edge, *check.Gateway) {
 	if err != nil {
 		t.Fatalf("written istio.yaml does not read back: %v", err)
 	}
+	// The gateway pods: in the Service's namespace, with the labels it
+	// selects.
 	wl := check.Workload{Namespace: "istio-system", Labels: map[string]string{"istio": "ingressgateway"}}
+	if w.service != nil {
+		var s struct {
+			Metadata struct {
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+			Spec struct {
+				Selector map[string]string `json:"selector"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal(w.service, &s); err != nil {
+			t.Fatalf("written gateway Service: %v", err)
+		}
+		wl.Namespace, wl.Labels = s.Metadata.Namespace, s.Spec.Selector
+	}
 	if w.values != nil {
 		var v struct {
 			PodAnnotations map[string]string `json:"podAnnotations"`
@@ -264,7 +286,7 @@ func agree(c *route.Config, e *check.Edge, g *check.Gateway, p probe) []string {
 	var gw *check.GatewayHop
 	var sent check.GatewayRequest
 	if e != nil {
-		req := check.EdgeRequest{Port: l.Port, TLS: clientTLS(l), Path: p.path}
+		req := check.EdgeRequest{Port: l.Port, TLS: clientTLS(l), Path: p.path, Source: netip.MustParseAddr(routegen.SourceAllowed)}
 		if req.TLS {
 			req.SNI = p.host
 		}
@@ -567,7 +589,9 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 		}
 		if e != nil {
 			bad = append(bad, acmeAgrees(c, e)...)
+			bad = append(bad, policiesRefuse(c, e)...)
 		}
+		bad = append(bad, installAgrees(t, w, g)...)
 		if len(bad) > 0 {
 			js, _ := json.Marshal(c)
 			t.Errorf("seed %d: the written tiers disagree:\n  %s\nroute file: %s\nhaproxy.cfg:\n%s\nistio.yaml:\n%s\nvalues:\n%s", seed, strings.Join(bad, "\n  "), js, w.haproxy, w.istio, w.values)
@@ -607,4 +631,72 @@ func cmpTier(t route.Tier) route.Tier {
 		return "-"
 	}
 	return t
+}
+
+// policiesRefuse checks that the edge refuses a client every IP policy of
+// its listener refuses, on every listener that has one.
+func policiesRefuse(c *route.Config, e *check.Edge) []string {
+	var bad []string
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		if l.IPPolicy == nil {
+			continue
+		}
+		hop := e.Route(check.EdgeRequest{Port: l.Port, TLS: clientTLS(l), SNI: "a.example.com", Host: "a.example.com", Path: "/", Source: netip.MustParseAddr(routegen.SourceRefused)})
+		if !slices.ContainsFunc(hop.Problems, func(p string) bool { return strings.Contains(p, "rejects the connection") }) {
+			bad = append(bad, fmt.Sprintf("%s:%d: a client from %s reaches backend %q; the listener's IP policy refuses it", l.Protocol, l.Port, routegen.SourceRefused, hop.Backend))
+		}
+	}
+	return bad
+}
+
+// installAgrees checks the gateway's installation as written: the objects
+// resolve in their namespaces (every Gateway selects the pods of the
+// Service, the selector-based objects are in the pods' namespace, the
+// VirtualServices are visible to it), and every port of a Gateway server is
+// a port of the Service.
+func installAgrees(t *testing.T, w *written, g *check.Gateway) []string {
+	t.Helper()
+	var bad []string
+	for _, p := range g.Problems() {
+		for _, s := range []string{"selects pods of namespace", "applies to namespace", "own namespace", "exportTo", "matches no label set"} {
+			if strings.Contains(p, s) {
+				bad = append(bad, "gateway: "+p)
+				break
+			}
+		}
+	}
+	if w.service == nil {
+		return bad
+	}
+	var s struct {
+		Spec struct {
+			Ports []struct {
+				Port int `json:"port"`
+			} `json:"ports"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(w.service, &s); err != nil {
+		t.Fatalf("written gateway Service: %v", err)
+	}
+	ports := map[int]bool{}
+	for _, p := range s.Spec.Ports {
+		ports[p.Port] = true
+	}
+	objs, err := istiocfg.ReadYAML(w.istio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		gw, ok := o.Spec.(interface{ GetServers() []*networking.Server })
+		if !ok {
+			continue
+		}
+		for _, sv := range gw.GetServers() {
+			if !ports[int(sv.GetPort().GetNumber())] {
+				bad = append(bad, fmt.Sprintf("Gateway %s listens on port %d, which the Service does not expose", o.Metadata.Name, sv.GetPort().GetNumber()))
+			}
+		}
+	}
+	return bad
 }

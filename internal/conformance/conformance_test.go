@@ -47,6 +47,13 @@ func TestGoldenFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range golden.Parse(data).Files {
+			if f.Name == "gateway-service.yaml" {
+				if err := conformance.ValidateService(f.Data); err != nil {
+					t.Errorf("%s: %s: the API server would refuse:\n%v", path, f.Name, err)
+				}
+				objects++
+				continue
+			}
 			if !strings.HasSuffix(f.Name, "istio.yaml") {
 				continue
 			}
@@ -157,5 +164,31 @@ func TestIstioOperator(t *testing.T) {
 	bad := strings.Replace(ok, "proxyProtocol", "proxyProtocoll", 1)
 	if err := v.ValidateYAML([]byte(bad)); err == nil {
 		t.Fatal("ValidateYAML(IstioOperator with an unknown field) = nil")
+	}
+}
+
+// TestValidateService refuses the Services the API server refuses.
+func TestValidateService(t *testing.T) {
+	const ok = "apiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\n" +
+		"spec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n  selector: {istio: ingressgateway}\n" +
+		"  ports:\n  - {name: status-port, port: 15021, protocol: TCP, targetPort: 15021}\n  - {name: http-80, port: 80, protocol: TCP, targetPort: 8080}\n"
+	if err := conformance.ValidateService([]byte(ok)); err != nil {
+		t.Fatalf("ValidateService(valid) = %v", err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"name: istio-ingressgateway", "name: 1gw", "metadata.name"},
+		{"type: LoadBalancer", "type: ClusterIP", "externalTrafficPolicy"},
+		{"externalTrafficPolicy: Local", "externalTrafficPolicy: Remote", "externalTrafficPolicy"},
+		{"name: http-80", "name: http-port-number-80", "spec.ports[1].name"},
+		{"port: 80,", "port: 15021,", "duplicate port"},
+		{"targetPort: 8080", "targetPort: 80800", "targetPort"},
+		{"protocol: TCP, targetPort: 8080", "protocol: HTTP, targetPort: 8080", "protocol"},
+		{"selector: {istio: ingressgateway}", "selector: {istio: ingress gateway}", "selector"},
+		{"selector:", "selektor:", "unknown field"},
+	} {
+		in := strings.Replace(ok, tc.from, tc.to, 1)
+		if err := conformance.ValidateService([]byte(in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ValidateService(%s → %s) = %v; want an error about %s", tc.from, tc.to, err, tc.want)
+		}
 	}
 }

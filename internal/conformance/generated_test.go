@@ -16,7 +16,7 @@ import (
 // TestGeneratedObjects validates the gateway tier of every valid
 // configuration routegen makes from seeds 0 to 300 (DRAWBRIDGE_GENERATED
 // sets another count): each object istiocfg writes is one the API server
-// accepts.
+// accepts, and so is the gateway's Service.
 func TestGeneratedObjects(t *testing.T) {
 	v := validator(t)
 	n := uint64(300)
@@ -49,6 +49,17 @@ func TestGeneratedObjects(t *testing.T) {
 			t.Errorf("seed %d: istiocfg.AppendYAML: %v", seed, err)
 			continue
 		}
+		if res.Service != nil {
+			svc, err := res.Service.AppendYAML(nil)
+			if err == nil {
+				err = conformance.ValidateService(svc)
+			}
+			if err != nil {
+				js, _ := json.Marshal(c)
+				t.Errorf("seed %d: the API server would refuse the gateway Service: %v\n%s\nroute file: %s", seed, err, svc, js)
+			}
+			kinds["Service"]++
+		}
 		objects += len(res.Objects)
 		for _, o := range res.Objects {
 			kinds[o.Kind]++
@@ -78,7 +89,7 @@ func TestGeneratedObjects(t *testing.T) {
 	if valid < int(n)/4 {
 		t.Errorf("only %d of %d generated configurations are valid", valid, n+1)
 	}
-	for _, k := range []string{"Gateway", "VirtualService", "ServiceEntry", "EnvoyFilter"} {
+	for _, k := range []string{"Gateway", "VirtualService", "ServiceEntry", "EnvoyFilter", "AuthorizationPolicy", "Service"} {
 		if kinds[k] == 0 && n >= 300 {
 			t.Errorf("no generated %s validated", k)
 		}

@@ -136,7 +136,69 @@ func (g *gen) config() *route.Config {
 	for i := range c.Listeners {
 		g.routes(&c.Listeners[i])
 	}
+	// Drawn last, so that the decisions above stay those of earlier
+	// versions for the same seed.
+	g.install()
+	g.ipPolicies()
 	return c
+}
+
+// install draws the gateway's namespaces and Service.
+func (g *gen) install() {
+	gw := g.c.Gateway
+	if gw == nil {
+		return
+	}
+	if g.chance(0.3) {
+		gw.Namespace = "gateways"
+	}
+	if g.chance(0.4) {
+		gw.RoutesNamespace = "web"
+	}
+	if g.chance(0.4) {
+		gw.Service = &route.GatewayService{Type: pick(g, []route.ServiceType{"", route.ServiceLoadBalancer, route.ServiceNodePort}), UnprivilegedPorts: g.chance(0.5)}
+		if g.chance(0.3) {
+			gw.Service.Name = "edge-gateway"
+		}
+	}
+}
+
+// SourceAllowed is an address every generated IP policy admits, and
+// SourceRefused one every generated listener policy refuses.
+const (
+	SourceAllowed = "127.0.0.1"
+	SourceRefused = "192.0.2.1"
+)
+
+// policies are the IP policies listeners and routes draw from: each admits
+// SourceAllowed; those of listeners refuse SourceRefused.
+var policies = []route.IPPolicy{
+	{Allow: []string{"127.0.0.0/8"}},
+	{Allow: []string{"10.0.0.0/8", "127.0.0.1"}},
+	{Deny: []string{"192.0.2.0/24", "2001:db8::/32"}},
+	{Allow: []string{"127.0.0.0/8", "::1"}, Deny: []string{"127.0.0.2"}},
+}
+
+// ipPolicies draws IP policies for listeners and routes.
+func (g *gen) ipPolicies() {
+	c := g.c
+	for i := range c.Listeners {
+		if g.chance(0.15) {
+			p := pick(g, policies)
+			c.Listeners[i].IPPolicy = &p
+		}
+	}
+	for i := range c.Routes {
+		if g.chance(0.1) {
+			p := pick(g, policies)
+			c.Routes[i].IPPolicy = &p
+		}
+	}
+	if c.Gateway != nil && c.Edge != nil && g.chance(0.3) {
+		// The gateway then knows the client address on every path.
+		c.Gateway.ProxyProtocol = route.GatewayProxyNative
+		c.Gateway.NumTrustedProxies = nil
+	}
 }
 
 func (g *gen) backends() {
