@@ -211,22 +211,22 @@ func TestBulkAndIdle(t *testing.T) {
 // stays open, and one that stops is closed within two idle periods.
 func TestIdleAfterSlowHello(t *testing.T) {
 	e := startBackend(t, "E", nil)
-	rp := startProxy(t, "-idle-timeout", "200ms", "-hello-timeout", "3s", "-route", "slow.example.com="+e.addr())
+	rp := startProxy(t, "-idle-timeout", "500ms", "-hello-timeout", "3s", "-route", "slow.example.com="+e.addr())
 	hello := tlstest.ClientHello(t, &tls.Config{ServerName: "slow.example.com"})
 	c, err := net.Dial("tcp", rp.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.SetDeadline(time.Now().Add(15 * time.Second))
 	c.Write(hello[:10])
-	time.Sleep(500 * time.Millisecond) // past the first idle deadline
+	time.Sleep(1200 * time.Millisecond) // past the first idle deadline
 	c.Write(hello[10:])
 	if _, err := io.ReadFull(c, make([]byte, len(hello))); err != nil {
 		t.Fatalf("echo of the hello: %v", err)
 	}
-	// Then a byte each way every 100ms for a second, five idle periods:
-	// the session stays open.
+	// Then a byte each way every 100ms for a second, two idle periods:
+	// the session stays open (the margin is for a loaded machine).
 	for i := 0; i < 10; i++ {
 		time.Sleep(100 * time.Millisecond)
 		if _, err := c.Write([]byte{byte(i)}); err != nil {
@@ -240,8 +240,8 @@ func TestIdleAfterSlowHello(t *testing.T) {
 	if n, err := c.Read(make([]byte, 1)); n != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("idle session: read %d, %v; want closed", n, err)
 	}
-	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
-		t.Errorf("idle session closed %v after its last byte; want 200-400ms", d)
+	if d := time.Since(start); d < 400*time.Millisecond || d > 3*time.Second {
+		t.Errorf("idle session closed %v after its last byte; want 500ms-1s", d)
 	}
 	for i := 0; !strings.Contains(rp.log.String(), "idle timeout"); i++ { // logged after the close
 		if i == 100 {
