@@ -70,6 +70,73 @@ func wantRefused(t *testing.T, tc classCase) {
 // TestPlanClasses runs the classes of failure that Validate refuses.
 func TestPlanClasses(t *testing.T) {
 	for _, tc := range []classCase{
+		// Found by Istio's own translation of generated configurations: a host
+		// of one listener under a broader host of another listener, both on
+		// gateway port 80 with other backends. The gateway routes by host, so
+		// listener web's requests for a.example.com reached svc0. Before this
+		// check Validate accepted it.
+		{
+			name: "2 a host under a broader host of another listener on one gateway port",
+			yaml: `
+edge: {}
+gateway: {addresses: [10.0.0.10]}
+listeners:
+- {name: web, port: 80, protocol: HTTP}
+- {name: secure, port: 443, protocol: HTTPS, tls: {certificates: [/etc/edge.pem]}}
+routes:
+- {name: wide, listener: web, hosts: ["*.example.com"], backend: svc1}
+- {name: narrow, listener: secure, hosts: [a.example.com], backend: svc0}
+backends:
+- {name: svc0, service: {host: svc0.apps.svc.cluster.local, port: 8080}}
+- {name: svc1, service: {host: svc1.apps.svc.cluster.local, port: 8080}}
+`,
+			path:  "routes[1].hosts[0]",
+			words: []string{`"a.example.com"`, `"*.example.com"`, "routes[0]", `"web"`, "port 80"},
+		},
+		// Found the same way: TLS passed through for "*" from one listener and
+		// a host terminated at the gateway from another, both on gateway port
+		// 443. A client sending that name to the first listener reached the
+		// terminating chain, whose X-Forwarded-For trust it inherited. Before
+		// this check Validate accepted it.
+		{
+			name: "4 TLS passed through for any name onto a port where the gateway terminates one",
+			yaml: `
+edge: {forwardFor: true}
+gateway: {addresses: [10.0.0.10], tls: {caFile: /etc/ca.pem}}
+listeners:
+- {name: web, port: 80, protocol: HTTP}
+- {name: tls, port: 8443, protocol: TLS}
+routes:
+- {name: app, listener: web, hosts: [x.kube.example.com], terminateAt: gateway, credential: origin-cert, backend: svc1}
+- {name: any, listener: tls, hosts: ["*"], terminateAt: backend, backend: svc0}
+backends:
+- {name: svc0, service: {host: svc0.apps.svc.cluster.local, port: 8443}}
+- {name: svc1, service: {host: svc1.apps.svc.cluster.local, port: 8443}}
+`,
+			path:  "routes[0].hosts[0]",
+			words: []string{`"x.kube.example.com"`, `"*"`, "routes[1]", `"tls"`, "port 443"},
+		},
+		// Found the same way: the edge terminates a name for one path while
+		// another route of the TLS listener passes the name on; the other paths
+		// of the name found no backend at the edge. Before this check Validate
+		// accepted it.
+		{
+			name: "1 a name the edge terminates for one path and passes on otherwise",
+			yaml: `
+edge: {}
+gateway: {addresses: [10.0.0.10]}
+listeners:
+- {name: tls, port: 443, protocol: TLS, tls: {certificates: [/etc/edge.pem]}}
+routes:
+- {name: acme, listener: tls, hosts: [x.kube.example.com], pathPrefix: /.well-known/acme-challenge/, terminateAt: edge, backend: solver}
+- {name: kube, listener: tls, hosts: ["*.kube.example.com"], terminateAt: backend, backend: svc0}
+backends:
+- {name: solver, servers: [{address: "10.0.0.11:8080"}]}
+- {name: svc0, service: {host: svc0.apps.svc.cluster.local, port: 8443}}
+`,
+			path:  "routes[0].hosts[0]",
+			words: []string{`"x.kube.example.com"`, "routes[1]", "path"},
+		},
 		// Before the plan: Validate accepted this, and istiocfg wrote two servers for
 		// app.example.com on gateway port 443, SIMPLE and PASSTHROUGH; Envoy takes
 		// the first, so the TLS of listener alt was terminated, not passed through.

@@ -40,6 +40,7 @@ func (pl *planner) gateway() {
 		}
 	}
 	pl.conflicts()
+	pl.crossListener()
 	// Order and name the servers.
 	order := make([]int, len(st.pending))
 	for i := range order {
@@ -276,6 +277,74 @@ func (pl *planner) conflicts() {
 			h.Same = j
 		} else {
 			whole[wk] = i
+		}
+	}
+}
+
+// crossListener refuses a route whose hosts lie under a broader host of a
+// route of another edge listener reaching the same gateway port, when the
+// two are handled differently there: the gateway tells traffic apart by
+// host and path only, so the broader route's requests for those names
+// would reach the narrower route's backend (or TLS handling).
+func (pl *planner) crossListener() {
+	st := pl.gw()
+	byPort := map[int]map[string][]int{} // port -> host pattern -> routes
+	for i := range pl.out.Routes {
+		h := pl.out.Routes[i].Gateway
+		if h == nil || h.Kind == TCP || pl.c.Edge == nil {
+			continue
+		}
+		m := byPort[h.Port]
+		if m == nil {
+			m = map[string][]int{}
+			byPort[h.Port] = m
+		}
+		for _, host := range h.Hosts {
+			m[host] = append(m[host], i)
+		}
+	}
+	pathsOverlap := func(a, b string) bool { return strings.HasPrefix(a, b) || strings.HasPrefix(b, a) }
+	for i := range pl.out.Routes {
+		rp := &pl.out.Routes[i]
+		h := rp.Gateway
+		if h == nil || h.Kind == TCP || pl.c.Edge == nil {
+			continue
+		}
+		m := byPort[h.Port]
+		key := st.pending[h.Server].key
+		sig := gatewaySignature(rp)
+		for _, host := range h.Hosts {
+			// The broader patterns that take host's names: its parent
+			// wildcards and "*".
+			var broader []string
+			rest := strings.TrimPrefix(host, "*.")
+			if host == "*" {
+				rest = ""
+			}
+			for rest != "" {
+				j := strings.IndexByte(rest, '.')
+				if j < 0 {
+					break
+				}
+				rest = rest[j+1:]
+				broader = append(broader, "*."+rest)
+			}
+			if host != "*" {
+				broader = append(broader, "*")
+			}
+			for _, b := range broader {
+				for _, j := range m[b] {
+					o := &pl.out.Routes[j]
+					if o.Listener == rp.Listener || !pathsOverlap(o.Route.PathPrefix, rp.Route.PathPrefix) {
+						continue
+					}
+					if st.pending[o.Gateway.Server].key == key && gatewaySignature(o) == sig {
+						continue
+					}
+					pl.p.add(pl.hostPath(rp, host), "host %q lies under %q of routes[%d] (listener %q), which reaches gateway port %d too, handled otherwise: the gateway tells them apart by host and path only, so that listener's requests for %q would reach this route's backend; route the names the same way, or give one of them a gateway port of its own",
+						host, b, j, o.Listener.Name, h.Port, host)
+				}
+			}
 		}
 	}
 }
