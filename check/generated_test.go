@@ -559,7 +559,7 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 		first, n = v, v+1
 	}
 	for seed := first; seed < n; seed++ {
-		c := routegen.Config(seed)
+		c := routegen.ConfigWith(seed, routegen.Options{Install: true})
 		w, err := write(t, c)
 		if err != nil {
 			var ve *route.ValidationError

@@ -29,7 +29,7 @@ func TestGeneratedObjects(t *testing.T) {
 	valid, objects := 0, 0
 	kinds := map[string]int{}
 	for seed := range n + 1 {
-		c := routegen.Config(seed)
+		c := routegen.ConfigWith(seed, routegen.Options{Install: true})
 		p, err := c.Plan()
 		if err != nil {
 			var ve *route.ValidationError

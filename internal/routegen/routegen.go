@@ -28,9 +28,27 @@ var Hosts = []string{
 // certificate.
 const Certificates = "$CERTS"
 
-// Config returns the configuration of seed.
+// Config returns the configuration of seed, with the gateway installed the
+// default way (see [Options]).
 func Config(seed uint64) *route.Config {
-	return generate(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return ConfigWith(seed, Options{})
+}
+
+// Options choose what the generator draws besides the edge's routing.
+type Options struct {
+	// Install also draws the gateway's installation: the workload's
+	// namespace, a routes namespace, a Service (type, name, unprivileged
+	// ports), IP policies on listeners and routes that all admit
+	// [SourceAllowed] (those of listeners refuse [SourceRefused]), and
+	// then sometimes the PROXY protocol toward the gateway. These draws
+	// come after every other, so a seed keeps the rest of its
+	// configuration.
+	Install bool
+}
+
+// ConfigWith returns the configuration of seed with options o.
+func ConfigWith(seed uint64, o Options) *route.Config {
+	return generate(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15), o)
 }
 
 // FromBytes returns the configuration the generator makes when its
@@ -40,13 +58,14 @@ func Config(seed uint64) *route.Config {
 // becomes a choice), so a byte changes at most the decision that reads
 // it; the last word is zero-padded, and past the end of data every
 // decision takes the choice of a zero word. Any data gives a
-// configuration, valid or not.
+// configuration, valid or not. It draws the installation too
+// (Options.Install).
 func FromBytes(data []byte) *route.Config {
-	return generate(&bytesSource{data: data})
+	return generate(&bytesSource{data: data}, Options{Install: true})
 }
 
-func generate(src rand.Source) *route.Config {
-	g := &gen{r: rand.New(src)}
+func generate(src rand.Source, o Options) *route.Config {
+	g := &gen{r: rand.New(src), o: o}
 	return g.config()
 }
 
@@ -74,6 +93,7 @@ func (s *bytesSource) Uint64() uint64 {
 
 type gen struct {
 	r *rand.Rand
+	o Options
 	c *route.Config
 	// backends by kind
 	services, static, handoff []string
@@ -136,10 +156,12 @@ func (g *gen) config() *route.Config {
 	for i := range c.Listeners {
 		g.routes(&c.Listeners[i])
 	}
-	// Drawn last, so that the decisions above stay those of earlier
-	// versions for the same seed.
-	g.install()
-	g.ipPolicies()
+	if g.o.Install {
+		// Drawn last, so that the decisions above stay those of
+		// Options{} for the same seed.
+		g.install()
+		g.ipPolicies()
+	}
 	return c
 }
 
