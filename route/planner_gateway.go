@@ -332,17 +332,24 @@ func (pl *planner) crossListener() {
 			if host != "*" {
 				broader = append(broader, "*")
 			}
+			// The same host from another listener with another, overlapping
+			// path prefix counts too (the same path is conflicts').
+			broader = append(broader, host)
 			for _, b := range broader {
 				for _, j := range m[b] {
 					o := &pl.out.Routes[j]
-					if o.Listener == rp.Listener || !pathsOverlap(o.Route.PathPrefix, rp.Route.PathPrefix) {
+					if j == i || o.Listener == rp.Listener || !pathsOverlap(o.Route.PathPrefix, rp.Route.PathPrefix) ||
+						b == host && o.Route.PathPrefix == rp.Route.PathPrefix {
 						continue
 					}
 					if st.pending[o.Gateway.Server].key == key && gatewaySignature(o) == sig {
 						continue
 					}
-					pl.p.add(pl.hostPath(rp, host), "host %q lies under %q of routes[%d] (listener %q), which reaches gateway port %d too, handled otherwise: the gateway tells them apart by host and path only, so that listener's requests for %q would reach this route's backend; route the names the same way, or give one of them a gateway port of its own",
-						host, b, j, o.Listener.Name, h.Port, host)
+					if b == host && j > i {
+						continue // reported once, at the later route
+					}
+					pl.p.add(pl.hostPath(rp, host), "host %q lies under %q of routes[%d] (listener %q), which reaches gateway port %d too, handled otherwise (paths %q and %q): the gateway tells them apart by host and path only, so one listener's requests would reach the other's backend; route the names the same way, or give one of them a gateway port of its own",
+						host, b, j, o.Listener.Name, h.Port, o.Route.PathPrefix, rp.Route.PathPrefix)
 				}
 			}
 		}
