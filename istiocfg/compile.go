@@ -198,6 +198,19 @@ func (k *compiler) precedence(rs []*route.RoutePlan, keys []string, groups map[s
 	return out
 }
 
+// copyMatch is what a precedence copy matches: a host, a path prefix and a
+// port.
+type copyMatch struct {
+	host   string
+	prefix string
+	port   uint32
+}
+
+// within reports whether o takes every request c does.
+func (c copyMatch) within(o copyMatch) bool {
+	return o.host == c.host && o.port == c.port && strings.HasPrefix(c.prefix, o.prefix)
+}
+
 // coveredHosts returns the hosts of hs that a host of broad strictly
 // covers.
 func coveredHosts(broad, hs []string) []string {
@@ -290,6 +303,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 	redirected := map[int]bool{}
 	var redirects []*networking.HTTPRoute
 	noEdge := k.plan.Config.Edge == nil
+	var taken []copyMatch
 	for _, rp := range first {
 		hr := k.httpRoute(rp, gwMatch, needPort)
 		hr.Name = rp.Route.Name + "-before-" + rs[0].Route.Name
@@ -300,12 +314,21 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 		hr.Match = nil
 		for _, h := range coveredHosts(rs[0].Gateway.Hosts, rp.Gateway.Hosts) {
 			for _, m := range base {
+				// A match an earlier copy already takes (same host, a
+				// prefix of this path, same port) would never be used.
+				seen := copyMatch{h, m.GetUri().GetPrefix(), m.GetPort()}
+				if slices.ContainsFunc(taken, seen.within) {
+					continue
+				}
+				taken = append(taken, seen)
 				m = proto.Clone(m).(*networking.HTTPMatchRequest)
 				m.Authority = authorityMatch(h)
 				hr.Match = append(hr.Match, m)
 			}
 		}
-		spec.Http = append(spec.Http, hr)
+		if len(hr.Match) > 0 {
+			spec.Http = append(spec.Http, hr)
+		}
 	}
 	for _, rp := range sorted {
 		r, h := rp.Route, rp.Gateway
@@ -333,17 +356,32 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 		}
 		if noEdge && h.Kind == route.HTTP && rp.Listener.RedirectHTTPS && r.PathPrefix != "" && !redirected[h.Port] && !servesAllPaths(rs, rp.Listener) {
 			// Requests for these hosts on other paths are redirected to
-			// https, as the edge would.
+			// https, as the edge would, unless a route for a broader host
+			// without a path takes them (Istio merges its routes into
+			// these hosts' virtual hosts, in VirtualService order: the
+			// redirect must not come first).
 			redirected[h.Port] = true
 			m := HTTPMatch(gwMatch, 0)
 			if needPort {
 				m.Port = port
 			}
 			hr := &networking.HTTPRoute{Name: "redirect-https-" + strconv.Itoa(h.Port), Redirect: Redirect("https", "", 0, 0)}
-			if m.Port != 0 || len(m.Gateways) > 0 {
+			uncovered := k.uncoveredHosts(rs[0].Gateway.Hosts, rp.Listener, h.Port)
+			switch {
+			case len(uncovered) == 0:
+				hr = nil
+			case len(uncovered) < len(rs[0].Gateway.Hosts):
+				for _, host := range uncovered {
+					mm := proto.Clone(m).(*networking.HTTPMatchRequest)
+					mm.Authority = authorityMatch(host)
+					hr.Match = append(hr.Match, mm)
+				}
+			case m.Port != 0 || len(m.Gateways) > 0:
 				hr.Match = []*networking.HTTPMatchRequest{m}
 			}
-			redirects = append(redirects, hr)
+			if hr != nil {
+				redirects = append(redirects, hr)
+			}
 		}
 		d := h.Mesh
 		if d == nil {
@@ -404,6 +442,30 @@ func (k *compiler) httpRoute(rp *route.RoutePlan, gwMatch []string, needPort boo
 		hr.Headers = SetRequestHeaders(set)
 	}
 	return hr
+}
+
+// uncoveredHosts returns the hosts no broader route of listener l without
+// a path prefix takes on gateway port.
+func (k *compiler) uncoveredHosts(hosts []string, l *route.Listener, port int) []string {
+	var out []string
+	for _, host := range hosts {
+		covered := false
+		for i := range k.plan.Routes {
+			o := &k.plan.Routes[i]
+			if o.Listener != l || o.Gateway == nil || o.Gateway.Port != port || o.Gateway.Kind != route.HTTP || o.Route.PathPrefix != "" {
+				continue
+			}
+			for _, b := range o.Gateway.Hosts {
+				if b != host && hostCovers(b, host) {
+					covered = true
+				}
+			}
+		}
+		if !covered {
+			out = append(out, host)
+		}
+	}
+	return out
 }
 
 // servesAllPaths reports whether one of rs on listener l has no path
