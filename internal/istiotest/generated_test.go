@@ -29,14 +29,7 @@ const generatedSeeds = 3000
 // knownFaults are seeds whose configurations Istio's translation shows the
 // generators getting wrong, reported to their owner, each with its fault
 // (the smallest route file showing it is in the report).
-var knownFaults = map[uint64]string{
-	605:  "a \"-before-\" rule the analyzers find never used (IST0130): hosts of several listeners on gateway port 80",
-	753:  "a \"-before-\" rule the analyzers find never used (IST0130): hosts of several listeners on gateway port 80",
-	664:  "redirectHTTPS: the exact host's redirect fallback shadows the \"*\" route, by VirtualService name order",
-	1639: "redirectHTTPS: the exact host's redirect fallback shadows the wildcard route, by VirtualService name order",
-	1078: "xff_num_trusted_hops 1 on the gateway port that TLS passed through by the edge reaches",
-	1327: "numTrustedProxies: 1 accepted while TLS passed through by the edge reaches the same gateway port",
-}
+var knownFaults = map[uint64]string{}
 
 // allowedMessages are the validator and analyzer messages a generated
 // gateway tier may get: each for a choice the route file makes knowingly,
@@ -266,22 +259,6 @@ func disagreements(t *testing.T, c *route.Config, p *route.Plan, st *genStats) (
 			}
 		}
 		problems := want.judge(g, req)
-		if ws := wants[fmt.Sprint(req.Port, " ", pr.host)]; len(ws) > 1 && len(problems) > 0 {
-			// Two listeners send the same host to one gateway port and
-			// their routes want different things of it: the gateway
-			// cannot tell them apart. A known fault of the plan, which accepts
-			// such files (reported to the generators' owner): count it,
-			// say it, go on.
-			var ls []string
-			for _, l := range ws {
-				ls = append(ls, l...)
-			}
-			slices.Sort(ls)
-			st.ambiguous++
-			t.Logf("known fault, the plan accepts it: listeners %q send %s to gateway port %d with different backends or TLS; %s:%d %s gets %q",
-				slices.Compact(ls), pr.host, req.Port, pr.listener.Protocol, pr.listener.Port, pr.path, problems)
-			continue
-		}
 		for _, b := range problems {
 			of := ""
 			if !pr.own && pr.listener.Protocol != route.TCP {
@@ -471,14 +448,12 @@ func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req 
 	}
 	if j.Gateway == nil {
 		if j.Edge.Backend == "" {
-			// The edge sends it nowhere: a fault of the edge tier,
-			// which the check package's property test judges. Seen
-			// where a TLS listener's route terminated at the edge has
-			// a path prefix: the edge takes the whole SNI name to its
-			// own TLS frontend, and other paths of that name, which
-			// the route file gives to another route, find no backend.
+			// The edge sends it nowhere, where the route file routes it
+			// (Validate refuses the file that did this: a name the edge
+			// terminates for one path while another route passes it on).
 			st.edgeNowhere++
-			return req, want, true
+			want.clusters = []string{"(the edge sends it nowhere)"}
+			return Request{Port: -1}, want, false
 		}
 		want.clusters = []string{fmt.Sprintf("(the edge sends it to %q, backend %q, not to the gateway)", j.Edge.Servers, j.Edge.Backend)}
 		return Request{Port: -1}, want, false
