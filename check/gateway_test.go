@@ -945,6 +945,11 @@ func TestGatewayGenerated(t *testing.T) {
 					for _, h := range s.GetHosts() {
 						req := probe(s, h)
 						hop := g.Route(req)
+						if hop.Gateway != "" && hop.VirtualService == "" && strings.HasPrefix(req.Path, "/.well-known/acme-challenge/") {
+							// The plain server opened for ACME challenges: the
+							// certificate manager adds its routes per challenge.
+							continue
+						}
 						if len(hop.Problems) != 0 || hop.Gateway == "" {
 							t.Errorf("Route(%+v) = %+v; want a server and no problem", req, hop)
 							continue

@@ -39,6 +39,7 @@ func (pl *planner) gateway() {
 			st.pending[st.byKey[key]].hosts = []string{"*"}
 		}
 	}
+	pl.acmeServers()
 	pl.conflicts()
 	pl.crossListener()
 	// Order and name the servers.
@@ -278,6 +279,39 @@ func (pl *planner) conflicts() {
 		} else {
 			whole[wk] = i
 		}
+	}
+}
+
+// acmeServers opens the gateway's HTTP port for the hosts whose ACME
+// challenges a listener's acme setting sends to the gateway: cert-manager's
+// solver adds its routes only while it answers a challenge, and the edge's
+// checks of the gateway's HTTP port need a listener there all the time. The
+// server has no route of its own; a port that carries TCP or TLS from other
+// routes is refused.
+func (pl *planner) acmeServers() {
+	st := pl.gw()
+	for i := range pl.out.ACME {
+		r := &pl.out.ACME[i]
+		if r.Backend != acmeGatewayBackend.Name {
+			continue
+		}
+		key := serverKey{port: pl.httpPort, protocol: HTTP}
+		for j := range pl.out.Routes {
+			h := pl.out.Routes[j].Gateway
+			if h != nil && h.Port == pl.httpPort && st.pending[h.Server].key.family() != key.family() {
+				li := slices.IndexFunc(pl.c.Listeners, func(l Listener) bool { return l.Name == r.Listener })
+				pl.p.add(elemOf("listeners", li).field(".acme.gateway"), "the challenges go to gateway port %d as plain HTTP, and routes[%d] reaches that port as %s: a gateway port carries one of TCP, plain HTTP or TLS",
+					pl.httpPort, j, st.pending[h.Server].key.family())
+				return
+			}
+		}
+		i, ok := st.byKey[key]
+		if !ok {
+			st.pending = append(st.pending, &pendingServer{key: key, first: r.Name})
+			i = len(st.pending) - 1
+			st.byKey[key] = i
+		}
+		st.pending[i].hosts = append(st.pending[i].hosts, r.Hosts...)
 	}
 }
 

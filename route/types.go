@@ -138,7 +138,10 @@ type ACME struct {
 	// Gateway sends the challenges of the hosts the gateway terminates to
 	// the gateway's HTTP port with their Host unchanged, where the
 	// certificate manager of the cluster (cert-manager's HTTP-01 solver)
-	// routes them. It needs an edge and a gateway tier.
+	// routes them. The Gateway gets a plain HTTP server for those hosts on
+	// that port, with no route of its own, so that the port listens between
+	// challenges too (the edge's health checks find it). It needs an edge
+	// and a gateway tier.
 	Gateway bool `json:"gateway,omitempty"`
 }
 

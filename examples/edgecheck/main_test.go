@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-go/drawbridge/internal/golden"
+	"github.com/drawbridge-go/drawbridge/route"
 )
 
 // runCheck runs the command and returns its exit status and outputs.
@@ -135,6 +136,19 @@ func TestGeneratedScenarios(t *testing.T) {
 				case "gateway-values.yaml":
 					args = append(args, "-gateway-values", f.Name)
 				}
+			}
+			// The gateway's addresses, as a user who runs the edge knows
+			// them (the guess is tested on the seeds).
+			src, err := os.ReadFile(filepath.Join("..", "edgegen", "testdata", name+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := route.Parse(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Gateway != nil && len(c.Gateway.Addresses) > 0 {
+				args = append(args, "-gateway-addr", strings.Join(c.Gateway.Addresses, ","))
 			}
 			t.Chdir(dir)
 			code, out, errOut := runCheck(t, args...)
