@@ -185,13 +185,8 @@ func envoyServerNameMatch(names []string, sni string) int {
 		return len(sni) + 2
 	}
 	best := 0
-	for rest := sni; ; {
-		i := strings.IndexByte(rest, '.')
-		if i < 0 {
-			break
-		}
-		rest = rest[i+1:]
-		if slices.Contains(names, "*."+rest) {
+	for pos := dotFrom(sni, 1); pos >= 0 && pos < len(sni)-1; pos = dotFrom(sni, pos+1) {
+		if rest := sni[pos+1:]; slices.Contains(names, "*."+rest) {
 			best = max(best, len(rest)+1)
 			break
 		}

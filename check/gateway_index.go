@@ -109,13 +109,8 @@ func (ix *serverNameIndex) pick(sni string, sniSeen bool) int {
 	if i, ok := ix.exact[sni]; ok {
 		return i
 	}
-	for rest := sni; ; {
-		i := strings.IndexByte(rest, '.')
-		if i < 0 {
-			break
-		}
-		rest = rest[i+1:]
-		if c, ok := ix.wild[rest]; ok {
+	for pos := dotFrom(sni, 1); pos >= 0 && pos < len(sni)-1; pos = dotFrom(sni, pos+1) {
+		if c, ok := ix.wild[sni[pos+1:]]; ok {
 			return c
 		}
 	}
@@ -426,4 +421,18 @@ func (ix *vsHostIndex) candidates(s *gwServer) []*vsObj {
 		out[i] = ix.vss[vi]
 	}
 	return out
+}
+
+// dotFrom returns the index of the first '.' of s at or after from, or -1.
+// Envoy looks for the wildcards of a server name from its second byte on
+// (findFilterChainForServerName): ".example.com" is not under
+// "*.example.com".
+func dotFrom(s string, from int) int {
+	if from >= len(s) {
+		return -1
+	}
+	if i := strings.IndexByte(s[from:], '.'); i >= 0 {
+		return from + i
+	}
+	return -1
 }
