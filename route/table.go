@@ -2,8 +2,8 @@ package route
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"unsafe"
 
@@ -16,10 +16,15 @@ import (
 //
 // Matching is case-insensitive and ignores one trailing dot. An exact name
 // wins over any wildcard, the longest wildcard suffix over shorter ones, and
-// "*" catches what is left. A lookup lowercases the name eight bytes at a
-// time as it hashes it with a per-table random seed (so clients cannot aim
-// for collisions), and probes an open-addressed table; a wildcard probe is
-// made only for suffixes whose length some wildcard has.
+// "*" catches what is left. A lookup hashes the name eight bytes at a time
+// with a per-table random seed (so clients cannot aim for collisions),
+// folding ASCII case as it goes, and probes an open-addressed table: an
+// exact hit reads one control word and one slot that holds the key, as a
+// map reads a group and then the key's bytes. A wildcard probe is made only
+// for suffixes whose length some wildcard has, one probe a suffix tried. A
+// name already in routing form (lowercase, no trailing dot, as
+// [github.com/drawbridge-go/drawbridge/sni.Hello.ServerName] gives it) is
+// never copied or lowercased.
 // Its cost does not grow with the table, and it allocates nothing.
 //
 // The zero Table (and a nil *Table) holds no route: every lookup misses.
@@ -29,8 +34,10 @@ type Table struct {
 	exact  hashIndex // routing-form names
 	suffix hashIndex // wildcard suffixes with their dot: ".example.com"
 	any    int32     // 1 + the index of the "*" route, or 0 for none
-	// suffixLens has bit n set when some wildcard suffix is n bytes long.
-	suffixLens [4]uint64
+	// suffixLens has bit n set when some wildcard suffix is n bytes long;
+	// suffixMin and suffixMax are the shortest and longest of them.
+	suffixLens           [4]uint64
+	suffixMin, suffixMax uint8
 }
 
 // NewTable builds a table from routes, taking their Hosts patterns. Two
@@ -62,6 +69,10 @@ func NewTable(routes []Route) (*Table, error) {
 				suffixRoute = append(suffixRoute, int32(i))
 				n := len(p.Suffix())
 				t.suffixLens[n/64] |= 1 << (n % 64)
+				if t.suffixMin == 0 || n < int(t.suffixMin) {
+					t.suffixMin = uint8(n)
+				}
+				t.suffixMax = max(t.suffixMax, uint8(n))
 			case hostname.KindAny:
 				t.any = int32(i) + 1
 			}
@@ -91,94 +102,115 @@ func (t *Table) Len() int {
 // Route returns the i'th route the table was built from.
 func (t *Table) Route(i int) Route { return t.routes[i] }
 
-// hashIndex is an open-addressed hash table from keys (in routing form) to
-// route indexes. A slot holds what a probe needs (hash tag, key position,
-// route index), so a hit touches one slot and the key's bytes.
+// hashIndex is an open-addressed hash table from keys in routing form to
+// route indexes, laid out as Go's maps are: slots in groups of eight, and
+// for each group a control word of eight bytes, 0x80 for an empty slot and
+// else the top 7 bits of the key's hash. A probe reads a group's control
+// word and compares the key only in the slots whose tag matches (one in
+// 128 of the others); it stops at the first group with an empty slot, and
+// the table is at most 7/8 full.
 //
-// Past filterMin keys the slots no longer stay in the CPU's caches, and a
-// probe for an absent key (the exact probe before a wildcard hit, the
-// suffixes tried before the longest wildcard that matches) would cost a
-// cache miss. A blocked Bloom filter of 16 bits a key (two bits in one
-// word, about 2% false positives) answers most of those from a table an
-// eighth of the slots' size.
+// Unlike a map's, the control words sit apart from the slots, 1 byte a
+// slot, so that an absent key (the exact probe before a wildcard hit, the
+// shorter suffixes, a miss) reads only that small, cache-resident array;
+// and a slot is one 64-byte cache line holding the key itself, so that a
+// hit reads one line where a map reads the slot and then the key's bytes
+// elsewhere. Only keys longer than [inlineLen] live apart, in an arena.
 type hashIndex struct {
-	slots  []slot
-	mask   uint64
-	filter []uint64 // nil below filterMin keys
-	fmask  uint64
-	arena  string // keys back to back
+	ctrl  []uint64 // control bytes, one word a group
+	slots []slot   // eight a group
+	mask  uint64   // len(ctrl) - 1
+	arena string   // keys longer than inlineLen, back to back
 }
 
-// filterMin is the number of keys from which a hashIndex has a filter.
-const filterMin = 1024
+// inlineLen is the longest key a slot holds itself.
+const inlineLen = 55
 
 type slot struct {
-	tag   uint32 // high 32 bits of the key's hash
-	route int32  // route index
-	off   uint32 // key is arena[off:off+n]
-	n     uint32 // key length; 0 marks an empty slot
+	route int32           // route index
+	off   uint32          // a longer key is arena[off:off+n]
+	n     uint8           // key length (at most hostname.MaxLen)
+	key   [inlineLen]byte // the key when n <= inlineLen
 }
 
 func (h *hashIndex) build(seed seed, keys []string, routes []int32) {
-	n := 1
-	for n < 2*len(keys) {
-		n <<= 1
+	groups := 1
+	for groups*8*7 < len(keys)*8 {
+		groups <<= 1
 	}
-	h.slots = make([]slot, n)
-	h.mask = uint64(n - 1)
+	h.ctrl = make([]uint64, groups)
+	for g := range h.ctrl {
+		h.ctrl[g] = empty
+	}
+	h.slots = make([]slot, groups*8)
+	h.mask = uint64(groups - 1)
 	var arena strings.Builder
 	for k, key := range keys {
-		off := uint32(arena.Len())
-		arena.WriteString(key)
-		hv := seed.hashFold(key)
-		for i := hv & h.mask; ; i = (i + 1) & h.mask {
-			if h.slots[i].n == 0 {
-				h.slots[i] = slot{tag: uint32(hv >> 32), route: routes[k], off: off, n: uint32(len(key))}
+		hv := seed.hash(key)
+		s := slot{route: routes[k], n: uint8(len(key))}
+		if len(key) <= inlineLen {
+			copy(s.key[:], key)
+		} else {
+			s.off = uint32(arena.Len())
+			arena.WriteString(key)
+		}
+		for g := hv & h.mask; ; g = (g + 1) & h.mask {
+			if m := h.ctrl[g] & empty; m != 0 {
+				j := bits.TrailingZeros64(m) / 8
+				h.ctrl[g] ^= (0x80 ^ hv>>57) << (8 * j)
+				h.slots[g*8+uint64(j)] = s
 				break
 			}
 		}
 	}
 	h.arena = arena.String()
-	if len(keys) >= filterMin {
-		w := 1
-		for w < len(keys)/4 {
-			w <<= 1
-		}
-		h.filter = make([]uint64, w)
-		h.fmask = uint64(w - 1)
-		for _, key := range keys {
-			hv := seed.hashFold(key)
-			h.filter[(hv>>32)&h.fmask] |= filterBits(hv)
-		}
-	}
 }
 
-// filterBits returns the two bits of the filter word for hash hv. The word
-// is picked by bits 32 and up, the bits by the top twelve, and the slot by
-// the low bits, so the three are independent.
-func filterBits(hv uint64) uint64 {
-	return 1<<(hv>>58) | 1<<((hv>>52)&63)
-}
+// empty is a control word of eight empty slots.
+const empty = 0x8080808080808080
 
-// get returns the route index of the key that equals name ignoring ASCII
-// case, whose hash is hv, or -1.
+// get returns the route index of key name, whose hash is hv, or -1. It
+// answers from the first group when it can, with no call, and else probes.
 func (h *hashIndex) get(hv uint64, name string) int32 {
-	if len(h.slots) == 0 {
+	g := hv & h.mask
+	c := h.ctrl[g]
+	x := c ^ hv>>57*ones
+	if m := (x - ones) &^ x & empty; m != 0 {
+		s := &h.slots[g*8+uint64(bits.TrailingZeros64(m)/8)]
+		if int(s.n) == len(name) && s.n <= inlineLen && equalKey(unsafeString(s.key[:s.n]), name) {
+			return s.route
+		}
+	} else if c&empty != 0 {
 		return -1
 	}
-	if h.filter != nil {
-		if b := filterBits(hv); h.filter[(hv>>32)&h.fmask]&b != b {
-			return -1
+	return h.probe(hv, name)
+}
+
+// probe returns the route index of key name, whose hash is hv, or -1.
+func (h *hashIndex) probe(hv uint64, name string) int32 {
+	tags := hv >> 57 * ones // the group is picked by the low bits of hv
+	for g := hv & h.mask; ; g = (g + 1) & h.mask {
+		c := h.ctrl[g]
+		// High bits where c's byte is the tag, and perhaps in the byte
+		// above one that is: the key comparison rejects those.
+		x := c ^ tags
+		for m := (x - ones) &^ x & empty; m != 0; m &= m - 1 {
+			s := &h.slots[g*8+uint64(bits.TrailingZeros64(m)/8)]
+			if int(s.n) != len(name) {
+				continue
+			}
+			var key string
+			if s.n <= inlineLen {
+				key = unsafeString(s.key[:s.n])
+			} else {
+				key = h.arena[s.off : s.off+uint32(s.n)]
+			}
+			if equalKey(key, name) || equalFold(key, name) {
+				return s.route
+			}
 		}
-	}
-	tag := uint32(hv >> 32)
-	for i := hv & h.mask; ; i = (i + 1) & h.mask {
-		s := &h.slots[i]
-		if s.n == 0 {
+		if c&empty != 0 {
 			return -1
-		}
-		if s.tag == tag && int(s.n) == len(name) && equalFold(h.arena[s.off:s.off+s.n], name) {
-			return s.route
 		}
 	}
 }
@@ -215,10 +247,12 @@ func (t *Table) MatchIndex(serverName string) int {
 	if len(name) == 0 || len(name) > hostname.MaxLen {
 		return -1
 	}
-	if i := t.exact.get(t.seed.hashFold(name), name); i >= 0 {
-		return int(i)
+	if len(t.exact.ctrl) > 0 {
+		if i := t.exact.get(t.seed.hash(name), name); i >= 0 {
+			return int(i)
+		}
 	}
-	if len(t.suffix.slots) > 0 {
+	if len(t.suffix.ctrl) > 0 && t.mayHaveSuffix(name) {
 		if i := t.matchSuffix(name); i >= 0 {
 			return int(i)
 		}
@@ -226,31 +260,45 @@ func (t *Table) MatchIndex(serverName string) int {
 	return int(t.any) - 1
 }
 
+// mayHaveSuffix reports whether name may have a wildcard suffix: whether
+// there is a dot where a suffix as long as the shortest or the longest
+// wildcard's would start, or between. It answers from one word.
+func (t *Table) mayHaveSuffix(name string) bool {
+	lo, hi := len(name)-int(t.suffixMax), len(name)-int(t.suffixMin)
+	if lo < 0 || lo+8 > len(name) || hi-lo >= 8 {
+		return hi >= 1 // matchSuffix will tell
+	}
+	return dotBytes(load8(name, lo))&(1<<(8*(hi-lo+1))-1) != 0
+}
+
 // matchSuffix returns the route of the longest wildcard suffix of name, or
 // -1. It finds the dots eight bytes at a time, left to right (longest suffix
-// first), and probes only suffixes whose length some wildcard has.
+// first), among the positions where a suffix is as long as some wildcard's,
+// and probes only suffixes whose length some wildcard has.
 func (t *Table) matchSuffix(name string) int32 {
-	i := 0
-	for ; i < len(name); i += 8 {
+	// Dots at k, lo <= k <= hi; a dot at 0 would leave an empty label.
+	lo, hi := max(len(name)-int(t.suffixMax), 1), len(name)-int(t.suffixMin)
+	for i := lo; i <= hi; i += 8 {
 		var m uint64
 		if i+8 <= len(name) {
 			m = dotBytes(load8(name, i))
 		} else {
-			// The last partial word: load the final 8 bytes (or fewer)
-			// and drop the bytes already seen.
 			for j := i; j < len(name); j++ {
 				if name[j] == '.' {
 					m |= 0x80 << (8 * (j - i))
 				}
 			}
 		}
+		if hi-i < 7 {
+			m &= 1<<(8*(hi-i+1)) - 1 // the bytes past hi
+		}
 		for ; m != 0; m &= m - 1 {
 			k := i + bits.TrailingZeros64(m)/8
 			n := len(name) - k
-			if k == 0 || name[k-1] == '.' || t.suffixLens[n/64]&(1<<(n%64)) == 0 {
+			if name[k-1] == '.' || t.suffixLens[n/64]&(1<<(n%64)) == 0 {
 				continue
 			}
-			if r := t.suffix.get(t.seed.hashFold(name[k:]), name[k:]); r >= 0 {
+			if r := t.suffix.get(t.seed.hash(name[k:]), name[k:]); r >= 0 {
 				return r
 			}
 		}
@@ -258,42 +306,38 @@ func (t *Table) matchSuffix(name string) int32 {
 	return -1
 }
 
-// dotBytes returns 0x80 in each byte of w that is '.', and 0 elsewhere.
-func dotBytes(w uint64) uint64 {
-	const low7 = 0x7F7F7F7F7F7F7F7F
-	x := w ^ 0x2E2E2E2E2E2E2E2E // zero where the byte is '.'
-	y := (x & low7) + low7      // high bit set where the low 7 bits are non-zero
-	return ^(y | x | low7)      // high bit set exactly where x is zero
-}
-
 // seed keys a table's hash, so that clients cannot aim for collisions.
-type seed struct{ a, b uint64 }
+type seed struct{ s0, s1, s2 uint64 }
 
-func newSeed() seed {
-	s := maphash.MakeSeed()
-	return seed{maphash.String(s, "a") | 1, maphash.String(s, "b")}
-}
+func newSeed() seed { return seed{rand.Uint64(), rand.Uint64(), rand.Uint64()} }
 
-// hashFold hashes s with ASCII capitals folded to lowercase, eight bytes at
-// a time (a wyhash-style multiply-fold mix).
-func (sd seed) hashFold(s string) uint64 {
-	const k = 0x9E3779B97F4A7C15
-	h := sd.a ^ uint64(len(s))*k
-	if len(s) < 8 {
-		var w uint64
-		for i := 0; i < len(s); i++ {
-			w |= uint64(lower1(s[i])) << (8 * i)
+// hash hashes s, which is not empty, with a keyed multiply-fold mix (the
+// one Go's maps use where the CPU has no AES instructions, after wyhash).
+// It sets bit 5 of every byte first, so that ASCII capitals hash as their
+// lowercase letters, at the cost of one OR a word.
+func (sd seed) hash(s string) uint64 {
+	const m5 = 0x1d8e4e27c47d124f
+	var a, b uint64
+	h := sd.s0
+	switch n := len(s); {
+	case n < 4:
+		a = (uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16) | fold&0xFFFFFF
+	case n < 8:
+		a = load4(s, 0) | fold&0xFFFFFFFF
+		b = load4(s, n-4) | fold&0xFFFFFFFF
+	case n <= 16:
+		a = load8(s, 0) | fold
+		b = load8(s, n-8) | fold
+	default:
+		// 16 bytes at a time into h; the last 16 (which may overlap them)
+		// into a and b, mixed apart from h so that the two overlap in time.
+		for i := 0; n-i > 16; i += 16 {
+			h = mix((load8(s, i)|fold)^sd.s1, (load8(s, i+8)|fold)^h)
 		}
-		return mix(h^w, sd.b)
+		a = load8(s, n-16) | fold
+		b = load8(s, n-8) | fold
 	}
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		h = mix(h^lower8(load8(s, i)), k)
-	}
-	if i < len(s) {
-		h = mix(h^lower8(load8(s, len(s)-8)), k) // overlaps the last word
-	}
-	return mix(h, sd.b)
+	return mix(m5^uint64(len(s))^h, mix(a^sd.s1, b^sd.s2))
 }
 
 func mix(a, b uint64) uint64 {
@@ -301,16 +345,52 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// equalFold reports whether key (in routing form: lowercase) equals name
-// with ASCII capitals folded; len(key) == len(name).
-func equalFold(key, name string) bool {
-	i := 0
-	for ; i+8 <= len(name); i += 8 {
-		if load8(key, i) != lower8(load8(name, i)) {
-			return false
-		}
+const (
+	ones = 0x0101010101010101
+	low7 = 0x7F7F7F7F7F7F7F7F
+	fold = 0x2020202020202020 // bit 5 of every byte: lowercase ASCII letters have it
+)
+
+// zeroBytes returns 0x80 in each byte of w that is 0, and 0 elsewhere.
+func zeroBytes(w uint64) uint64 {
+	y := (w & low7) + low7 // high bit set where the low 7 bits are non-zero
+	return ^(y | w | low7) // high bit set exactly where w is zero
+}
+
+// dotBytes returns 0x80 in each byte of w that is '.', and 0 elsewhere.
+func dotBytes(w uint64) uint64 { return zeroBytes(w ^ '.'*ones) }
+
+// load8 returns the eight bytes of s from i as a little-endian word. (One
+// bounds check: the compiler proves the constant indexes of the slice.)
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load4(s string, i int) uint64 {
+	s = s[i : i+4]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+}
+
+// equalKey reports whether key equals name, eight bytes at a time;
+// len(key) == len(name). Unlike ==, it makes no call.
+func equalKey(key, name string) bool {
+	n := len(name)
+	if n < 8 {
+		return key == name
 	}
-	for ; i < len(name); i++ {
+	var d uint64
+	for i := 0; i < n-8; i += 8 {
+		d |= load8(key, i) ^ load8(name, i)
+	}
+	return d|(load8(key, n-8)^load8(name, n-8)) == 0 // overlaps the last word
+}
+
+// equalFold reports whether key, in routing form (lowercase), equals name
+// with its ASCII capitals lowercased; len(key) == len(name).
+func equalFold(key, name string) bool {
+	for i := 0; i < len(name); i++ {
 		if key[i] != lower1(name[i]) {
 			return false
 		}
@@ -318,28 +398,11 @@ func equalFold(key, name string) bool {
 	return true
 }
 
-func load8(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-}
-
 func lower1(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		c += 'a' - 'A'
 	}
 	return c
-}
-
-// lower8 lowercases the ASCII capital letters among the 8 bytes of w and
-// leaves every other byte as it is.
-func lower8(w uint64) uint64 {
-	const ones = 0x0101010101010101
-	const high = 0x8080808080808080
-	h := w &^ high               // low 7 bits of each byte: no carries across bytes
-	geA := h + (0x80-'A')*ones   // high bit set where byte >= 'A'
-	gtZ := h + (0x80-'Z'-1)*ones // high bit set where byte > 'Z'
-	return w | (geA&^gtZ&^w&high)>>2
 }
 
 // unsafeString views b as a string for a lookup that does not retain it.

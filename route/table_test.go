@@ -1,8 +1,6 @@
 package route_test
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -24,8 +22,11 @@ func tableOf(t testing.TB, hosts ...string) *route.Table {
 	return tb
 }
 
+// long is a host name longer than a slot holds in line.
+const long = "a-label-long-enough-to-push-the-name-past-what-a-slot-holds.example.com"
+
 func TestTableMatch(t *testing.T) {
-	tb := tableOf(t, "a.example.com", "*.example.com", "*.b.example.com", "x.b.example.com", "*.com", "*")
+	tb := tableOf(t, "a.example.com", "*.example.com", "*.b.example.com", "x.b.example.com", "*.com", "*", long, "*."+long)
 	for _, tt := range []struct{ name, want string }{
 		{"a.example.com", "a.example.com"},
 		{"A.EXAMPLE.com.", "a.example.com"},
@@ -39,6 +40,11 @@ func TestTableMatch(t *testing.T) {
 		{"evil-example.com", "*.com"},
 		{"example.org", "*"},
 		{"localhost", "*"},
+		{long, long},
+		{strings.ToUpper(long) + ".", long},
+		{"x." + long, "*." + long},
+		{"X." + strings.ToUpper(long), "*." + long},
+		{"x" + long, "*.example.com"},
 	} {
 		if r := tb.Match(tt.name); r == nil || r.Name != tt.want {
 			t.Errorf("Match(%q) = %v; want %q", tt.name, r, tt.want)
@@ -96,67 +102,15 @@ func TestTableZero(t *testing.T) {
 }
 
 func TestTableMatchNoAllocs(t *testing.T) {
-	tb := tableOf(t, "a.example.com", "*.example.com", "*")
+	tb := tableOf(t, "a.example.com", "*.example.com", "*", long)
 	b := []byte("Deep.Z.Example.COM.")
-	for _, name := range []string{"a.example.com", "Deep.Z.Example.COM.", "other.org"} {
+	for _, name := range []string{"a.example.com", "Deep.Z.Example.COM.", "other.org", strings.ToUpper(long)} {
 		if n := testing.AllocsPerRun(100, func() { tb.Match(name) }); n != 0 {
 			t.Errorf("Match(%q) allocates %v times; want 0", name, n)
 		}
 	}
 	if n := testing.AllocsPerRun(100, func() { tb.MatchBytes(b) }); n != 0 {
 		t.Errorf("MatchBytes allocates %v times; want 0", n)
-	}
-}
-
-// benchTable builds a table of n exact hosts and n/10 wildcards, and returns
-// the names to look up for each kind of hit.
-func benchTable(b *testing.B, n int) (*route.Table, map[string][]string) {
-	rs := make([]route.Route, 0, n+n/10+1)
-	names := map[string][]string{}
-	for i := range n {
-		h := "svc-" + strconv.Itoa(i) + ".apps.example.com"
-		rs = append(rs, route.Route{Name: "r" + strconv.Itoa(i), Hosts: []string{h}})
-		if i%(max(n/1024, 1)) == 0 {
-			names["exact"] = append(names["exact"], h)
-		}
-	}
-	for i := range max(n/10, 1) {
-		s := "tenant-" + strconv.Itoa(i) + ".example.net"
-		rs = append(rs, route.Route{Name: "w" + strconv.Itoa(i), Hosts: []string{"*." + s}})
-		if i%(max(n/10/1024, 1)) == 0 {
-			names["wildcard"] = append(names["wildcard"], "www.eu."+s)
-		}
-	}
-	for i := range 1024 {
-		names["miss"] = append(names["miss"], "nope-"+strconv.Itoa(i)+".unknown.example.org")
-	}
-	tb, err := route.NewTable(rs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return tb, names
-}
-
-func BenchmarkTableMatch(b *testing.B) {
-	for _, n := range []int{10, 1000, 100000} {
-		tb, names := benchTable(b, n)
-		for _, kind := range []string{"exact", "wildcard", "miss"} {
-			list := names[kind]
-			for len(list) < 1024 {
-				list = append(list, list...)
-			}
-			miss := kind == "miss"
-			b.Run(fmt.Sprintf("hosts=%d/%s", n, kind), func(b *testing.B) {
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if r := tb.Match(list[i&1023]); r == nil && !miss {
-						b.Fatalf("Match(%q) = nil", list[i&1023])
-					}
-					i++
-				}
-			})
-		}
 	}
 }
 
@@ -187,8 +141,8 @@ func refMatch(pats []hostname.Pattern, name string) int {
 }
 
 func FuzzTableMatch(f *testing.F) {
-	hosts := []string{"a.example.com", "*.example.com", "*.b.example.com", "x.b.example.com", "*.com", "*.a-very-long-label-indeed.example.org", "*"}
-	for _, s := range []string{"a.example.com", "A.B.EXAMPLE.COM.", "x.b.example.com", "evil-example.com", "..", ".example.com", "q.a-very-long-label-indeed.example.org", "\x80.example.com"} {
+	hosts := []string{"a.example.com", "*.example.com", "*.b.example.com", "x.b.example.com", "*.com", "*.a-very-long-label-indeed.example.org", long, "*.x." + long, "*"}
+	for _, s := range []string{"a.example.com", "A.B.EXAMPLE.COM.", "x.b.example.com", "evil-example.com", "..", ".example.com", "q.a-very-long-label-indeed.example.org", "\x80.example.com", strings.ToUpper(long), "y.X." + long} {
 		f.Add(s, true)
 		f.Add(s, false)
 	}
