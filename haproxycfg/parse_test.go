@@ -109,6 +109,9 @@ func clearLines(c *Config) {
 		for i := range p.ACLs {
 			p.ACLs[i].Line = 0
 		}
+		for i := range p.TCPRequestConnection {
+			p.TCPRequestConnection[i].Line = 0
+		}
 		for i := range p.TCPRequestContent {
 			p.TCPRequestContent[i].Line = 0
 		}
