@@ -487,7 +487,7 @@ func acmeAgrees(c *route.Config, e *check.Edge) []string {
 			default:
 				continue
 			}
-			hop := e.Route(check.EdgeRequest{Port: l.Port, Host: name, Path: route.ACMEChallengePrefix + "token"})
+			hop := e.Route(check.EdgeRequest{Port: l.Port, Host: name, Path: route.ACMEChallengePrefix + "token", Source: netip.MustParseAddr(routegen.SourceAllowed)})
 			if !slices.Equal(hop.Servers, want) {
 				bad = append(bad, fmt.Sprintf("HTTP:%d %s: the ACME challenge goes to %q (backend %q), the %s terminates the host: want %q", l.Port, name, hop.Servers, hop.Backend, best, want))
 			}

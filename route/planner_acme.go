@@ -57,6 +57,10 @@ func (pl *planner) acmeRoutes() []Route {
 		if a == nil {
 			continue
 		}
+		if ip := l.IPPolicy; ip != nil && len(ip.Allow) > 0 {
+			pl.out.Warnings = append(pl.out.Warnings, Warning{Path: elemOf("listeners", li).field(".ipPolicy.allow"),
+				Detail: "the ACME challenges of this listener come from the certificate authority's validation servers, which the allow list refuses unless it names them"})
+		}
 		var edge, gw []string
 		tier := map[string]Tier{}
 		first := map[string]int{}
