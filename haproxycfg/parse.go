@@ -58,6 +58,14 @@ func Parse(name string, data []byte) (*Config, error) {
 		if sectionKeywords[w0] {
 			p.endSection()
 			p.beginSection(l)
+			// The section's named ACLs, wherever they stand: the writer
+			// puts them before the rules, so a rule typed or kept
+			// verbatim must not depend on their order in the file.
+			for j := i + 1; p.acls != nil && j < len(lines) && !sectionKeywords[lines[j].words[0].s]; j++ {
+				if ws := lines[j].words; ws[0].s == "acl" && len(ws) > 1 {
+					p.acls[ws[1].s] = true
+				}
+			}
 			continue
 		}
 		if p.kind == "" {
