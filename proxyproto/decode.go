@@ -133,7 +133,7 @@ func badV2(b []byte, p *problem) int {
 			return p.bad(pInvalidV2, 12, "command is neither LOCAL nor PROXY")
 		}
 	}
-	if len(b) > 13 && !Transport(b[13]).Valid() {
+	if len(b) > 13 && !Transport(b[13]).IsValid() {
 		return p.bad(pInvalidV2, 13, "undefined address family or transport protocol")
 	}
 	return p.short(len(b), 16-len(b))

@@ -132,7 +132,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint8(2), uint8(1), uint8(0x31), []byte(nil), []byte(nil), uint16(0), uint16(0), "/var/run/a.sock", "@abs", []byte("x"), true)
 	f.Fuzz(func(t *testing.T, version, cmd, transport uint8, src, dst []byte, sp, dp uint16, spath, dpath string, alpn []byte, crc bool) {
 		h := proxyproto.Header{Version: 1 + version%2, Command: proxyproto.Command(cmd % 2), Transport: proxyproto.Transport(transport)}
-		if !h.Transport.Valid() {
+		if !h.Transport.IsValid() {
 			return
 		}
 		if h.Command == proxyproto.Local {

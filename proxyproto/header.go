@@ -58,8 +58,8 @@ func (t Transport) addrLen() (int, bool) {
 	return int(n) - 1, true
 }
 
-// Valid reports whether t is one of the values defined by the spec.
-func (t Transport) Valid() bool { return addrLen1[t] != 0 }
+// IsValid reports whether t is one of the values defined by the spec.
+func (t Transport) IsValid() bool { return addrLen1[t] != 0 }
 
 // IsIP reports whether t carries IPv4 or IPv6 addresses and ports.
 func (t Transport) IsIP() bool { return t == TCP4 || t == UDP4 || t == TCP6 || t == UDP6 }
@@ -68,10 +68,10 @@ func (t Transport) IsIP() bool { return t == TCP4 || t == UDP4 || t == TCP6 || t
 func (t Transport) IsUnix() bool { return t == UnixStream || t == UnixDatagram }
 
 // IsStream reports whether t is a SOCK_STREAM transport (TCP, UNIX stream).
-func (t Transport) IsStream() bool { return t&0x0f == 0x1 && t.Valid() }
+func (t Transport) IsStream() bool { return t&0x0f == 0x1 && t.IsValid() }
 
 // IsDatagram reports whether t is a SOCK_DGRAM transport (UDP, UNIX datagram).
-func (t Transport) IsDatagram() bool { return t&0x0f == 0x2 && t.Valid() }
+func (t Transport) IsDatagram() bool { return t&0x0f == 0x2 && t.IsValid() }
 
 // String returns "UNSPEC", "TCP4", "UDP4", "TCP6", "UDP6", "UNIX_STREAM",
 // "UNIX_DGRAM" or "0xNN".

@@ -67,7 +67,7 @@ func FromPires(p *pires.Header) (Header, error) {
 	if p.Version != 1 && p.Version != 2 {
 		return Header{}, errEncVersion
 	}
-	if !h.Transport.Valid() {
+	if !h.Transport.IsValid() {
 		return Header{}, errEncTransport
 	}
 	if p.Command == pires.LOCAL {
