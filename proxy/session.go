@@ -133,7 +133,7 @@ func (ss *session) header(b []byte, v uint8) ([]byte, error) {
 	switch v {
 	case 1:
 		h.Version = 1
-		return h.AppendV1(b)
+		return h.AppendBinary(b)
 	case 2:
 		if ss.name == "" {
 			return h.AppendBinary(b)

@@ -19,7 +19,7 @@ import (
 //     which tells the receiver to use the connection's own addresses.
 //
 // Set Version to 1 for a text header (v1 carries TCP addresses or none:
-// [Header.AppendV1] refuses the others) and add TLVs (v2) before encoding.
+// [Header.AppendBinary] refuses the others) and add TLVs (v2) before encoding.
 func FromAddrs(src, dst net.Addr) Header {
 	h := Header{Version: 2, Command: Proxy}
 	switch s := src.(type) {

@@ -60,8 +60,9 @@ func TestFromAddrs(t *testing.T) {
 			t.Errorf("%s: Decode(AppendBinary) = %+v, %d, %v; want %+v, %d", tc.name, got, n, err, h, len(b))
 		}
 		if tc.v1 != "" {
-			if line, err := h.AppendV1(nil); err != nil || string(line) != tc.v1 {
-				t.Errorf("%s: AppendV1 = %q, %v; want %q", tc.name, line, err, tc.v1)
+			h.Version = 1
+			if line, err := h.AppendBinary(nil); err != nil || string(line) != tc.v1 {
+				t.Errorf("%s: v1 AppendBinary = %q, %v; want %q", tc.name, line, err, tc.v1)
 			}
 		}
 	}

@@ -37,11 +37,11 @@ func TestNoAllocs(t *testing.T) {
 	buf := make([]byte, 0, 512)
 	for name, h := range encodeCases(t) {
 		if n := testing.AllocsPerRun(100, func() {
-			if _, err := h.Append(buf[:0]); err != nil {
+			if _, err := h.AppendBinary(buf[:0]); err != nil {
 				t.Fatal(err)
 			}
 		}); n != 0 {
-			t.Errorf("Append(%s): %v allocs; want 0", name, n)
+			t.Errorf("AppendBinary(%s): %v allocs; want 0", name, n)
 		}
 	}
 }

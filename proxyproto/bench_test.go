@@ -111,7 +111,7 @@ func BenchmarkEncode(b *testing.B) {
 			b.ReportAllocs()
 			buf := make([]byte, 0, 256)
 			for b.Loop() {
-				if _, err := h.Append(buf[:0]); err != nil {
+				if _, err := h.AppendBinary(buf[:0]); err != nil {
 					b.Fatal(err)
 				}
 			}

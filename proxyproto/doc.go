@@ -37,9 +37,9 @@
 //
 // # Encoding
 //
-// [Header.AppendBinary] (v2) and [Header.AppendV1] append the wire form to
-// a buffer; [Header.Append], [Header.Format] and [Header.WriteTo] pick the
-// form from Header.Version. [TLVOptions] builds TLVs in HAProxy's order and
+// [Header.AppendBinary] appends the wire form to a buffer, the v1 line of
+// text or the v2 binary form as Header.Version says, allocating nothing;
+// [Header.MarshalBinary] and [Header.WriteTo] are thin wrappers over it. [TLVOptions] builds TLVs in HAProxy's order and
 // a CRC32C TLV is filled in by the encoder.
 //
 // # Listener

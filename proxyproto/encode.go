@@ -1,6 +1,7 @@
 package proxyproto
 
 import (
+	"encoding"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -23,28 +24,49 @@ var (
 	errEncTLVLen    = errors.New("proxyproto: cannot encode: TLV value longer than 65535 bytes")
 )
 
-// Append appends the wire form of h to b: v1 text when h.Version is 1
-// ([Header.AppendV1]), v2 binary when it is 2 ([Header.AppendBinary]).
-func (h Header) Append(b []byte) ([]byte, error) {
+var (
+	_ encoding.BinaryAppender  = Header{}
+	_ encoding.BinaryMarshaler = Header{}
+	_ io.WriterTo              = Header{}
+)
+
+// AppendBinary appends the wire form of h to b, as h.Version says: the v1
+// line of text or the v2 binary form. It implements
+// [encoding.BinaryAppender] and allocates nothing when b has room.
+//
+// In v1, a [Local] header or the [Unspec] transport is sent as
+// "PROXY UNKNOWN\r\n"; v1 carries only TCP4 and TCP6 addresses and no TLVs,
+// and writes IPv4 addresses on TCP6 as ::ffff:a.b.c.d.
+//
+// In v2, a [Local] header is sent as HAProxy sends health checks: family
+// UNSPEC, no address, no TLV. The TLVs are copied as they are, except that
+// a CRC32C TLV gets the checksum of the final header (section 2.2.3); build
+// them with [TLVOptions] to follow HAProxy's order.
+//
+// In both, IPv4 transports need IPv4 (or IPv4-mapped) addresses; IPv6
+// transports write IPv4 addresses in their mapped form. A Version other
+// than 1 or 2 is an error.
+func (h Header) AppendBinary(b []byte) ([]byte, error) {
 	switch h.Version {
 	case 1:
-		return h.AppendV1(b)
+		return appendV1(&h, b)
 	case 2:
-		return appendBinary(&h, b)
+		return appendV2(&h, b)
 	}
 	return b, errEncVersion
 }
 
-// Format returns the wire form of h; see [Header.Append].
-func (h Header) Format() ([]byte, error) {
-	return h.Append(make([]byte, 0, 64+len(h.TLVs)))
+// MarshalBinary returns the wire form of h; see [Header.AppendBinary]. It
+// implements [encoding.BinaryMarshaler].
+func (h Header) MarshalBinary() ([]byte, error) {
+	return h.AppendBinary(make([]byte, 0, 64+len(h.TLVs)))
 }
 
 // WriteTo writes the wire form of h to w in one Write call, as the spec
 // asks senders to do (section 2).
 func (h Header) WriteTo(w io.Writer) (int64, error) {
 	var buf [128]byte
-	b, err := h.Append(buf[:0])
+	b, err := h.AppendBinary(buf[:0])
 	if err != nil {
 		return 0, err
 	}
@@ -52,20 +74,8 @@ func (h Header) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-// AppendBinary appends the v2 binary form of h to b, whatever h.Version
-// says. A [Local] header is sent as HAProxy sends health checks: family
-// UNSPEC, no address, no TLV. The TLVs are copied as they are, except that
-// a CRC32C TLV gets the checksum of the final header (section 2.2.3); build
-// them with [TLVOptions] to follow HAProxy's order.
-//
-// IPv4 transports need IPv4 (or IPv4-mapped) addresses; IPv6 transports
-// write IPv4 addresses in their mapped form.
-func (h Header) AppendBinary(b []byte) ([]byte, error) {
-	return appendBinary(&h, b)
-}
-
-// appendBinary is [Header.AppendBinary] without a copy of h.
-func appendBinary(h *Header, b []byte) ([]byte, error) {
+// appendV2 appends the v2 binary form of h to b.
+func appendV2(h *Header, b []byte) ([]byte, error) {
 	if (h.Transport == TCP4 || h.Transport == UDP4) && h.Command == Proxy && len(h.TLVs) == 0 {
 		// Fast path: the 28 bytes written in place.
 		s, d := h.Source.Addr(), h.Destination.Addr()
@@ -159,12 +169,8 @@ func appendUnixPath(b []byte, p string) ([]byte, bool) {
 	return append(b, pad[:108-len(p)]...), true
 }
 
-// AppendV1 appends the v1 text form of h to b, whatever h.Version says:
-// "PROXY TCP4 ...\r\n", "PROXY TCP6 ...\r\n", or "PROXY UNKNOWN\r\n" for a
-// [Local] header or the [Unspec] transport. Other transports and TLVs cannot
-// be sent in v1. TCP4 needs IPv4 (or IPv4-mapped) addresses; TCP6 writes
-// IPv4 addresses as ::ffff:a.b.c.d.
-func (h Header) AppendV1(b []byte) ([]byte, error) {
+// appendV1 appends the v1 text form of h to b.
+func appendV1(h *Header, b []byte) ([]byte, error) {
 	if h.Command != Local && h.Command != Proxy {
 		return b, errEncCommand
 	}

@@ -8,14 +8,16 @@ import (
 	"github.com/drawbridge-go/drawbridge/proxyproto"
 )
 
-func ExampleHeader_AppendV1() {
+// The same header in both versions: Version picks the wire form.
+func ExampleHeader_AppendBinary() {
 	h := proxyproto.Header{
 		Version: 1, Command: proxyproto.Proxy, Transport: proxyproto.TCP6,
 		Source:      netip.MustParseAddrPort("[2001:db8::1]:51234"),
 		Destination: netip.MustParseAddrPort("192.0.2.7:443"), // sent as ::ffff:192.0.2.7
 	}
-	b, _ := h.AppendV1(nil)
+	b, _ := h.AppendBinary(nil)
 	fmt.Printf("%q\n", b)
+	h.Version = 2
 	b, _ = h.AppendBinary(b[:0])
 	fmt.Println(len(b), "bytes in v2")
 	// Output:

@@ -54,9 +54,9 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("n = %d for %d bytes", n, len(b))
 		}
 		checkPrefixesShort(t, b[:n])
-		enc, err := h.Append(nil)
+		enc, err := h.AppendBinary(nil)
 		if err != nil {
-			t.Fatalf("Append(%v): %v", h, err)
+			t.Fatalf("AppendBinary(%v): %v", h, err)
 		}
 		h2, n2, err := proxyproto.Decode(enc)
 		if err != nil || n2 != len(enc) || !h2.Equal(h) {
@@ -169,13 +169,13 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 			h.TLVs = tl
 		}
-		enc, err := h.Append(nil)
+		enc, err := h.AppendBinary(nil)
 		if err != nil {
-			t.Fatalf("Append(%v): %v", h, err)
+			t.Fatalf("AppendBinary(%v): %v", h, err)
 		}
 		got, n, err := proxyproto.Decode(enc)
 		if err != nil || n != len(enc) {
-			t.Fatalf("Decode(Append(%v)) = %v, %d, %v", h, got, n, err)
+			t.Fatalf("Decode(AppendBinary(%v)) = %v, %d, %v", h, got, n, err)
 		}
 		if _, ok := h.TLVs.CRC32C(); ok {
 			h.TLVs = got.TLVs // the encoder filled in the checksum

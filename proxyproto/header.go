@@ -154,8 +154,7 @@ func (h Header) ClientCertVerified() bool {
 
 // String returns a one-line human form, e.g.
 // "v2 PROXY TCP4 192.0.2.1:51234 -> 198.51.100.2:443 (3 TLVs)". It is not
-// the wire form: use [Header.Append] (or [Header.AppendV1],
-// [Header.AppendBinary]) for that.
+// the wire form: use [Header.AppendBinary] for that.
 func (h Header) String() string {
 	b := make([]byte, 0, 96)
 	b = append(b, 'v')
