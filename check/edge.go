@@ -207,10 +207,10 @@ func NewEdge(cfg *haproxycfg.Config, maps []haproxycfg.MapFile) (*Edge, error) {
 			a := &p.ACLs[i]
 			acls[a.Name] = append(acls[a.Name], e.compileMatch(&a.Match))
 		}
-		if p.Kind == haproxycfg.Frontend || p.Kind == haproxycfg.Listen {
+		if p.Kind == haproxycfg.ProxyFrontend || p.Kind == haproxycfg.ProxyListen {
 			e.fronts = append(e.fronts, e.compileFront(p, mode, ff, acls))
 		}
-		if p.Kind == haproxycfg.Backend || p.Kind == haproxycfg.Listen {
+		if p.Kind == haproxycfg.ProxyBackend || p.Kind == haproxycfg.ProxyListen {
 			if _, dup := e.backs[p.Name]; !dup {
 				e.backs[p.Name] = e.compileBack(p, mode, ff, acls)
 			}
@@ -343,7 +343,7 @@ func (e *Edge) compileHTTPRules(rules []haproxycfg.HTTPRule, acls map[string][]*
 
 func (e *Edge) compileBack(p *haproxycfg.Proxy, mode haproxycfg.Mode, ff bool, acls map[string][]*edgeMatch) *edgeBack {
 	b := &edgeBack{p: p, mode: mode, forwardFor: ff, http: e.compileHTTPRules(p.HTTPRequest, acls)}
-	if p.Kind == haproxycfg.Backend {
+	if p.Kind == haproxycfg.ProxyBackend {
 		b.problems = edgeVerbatimProblems(p)
 	}
 	for _, s := range p.Servers {
@@ -727,7 +727,7 @@ rules:
 	if backend == "" {
 		backend = f.def
 	}
-	if backend == "" && f.p.Kind == haproxycfg.Listen {
+	if backend == "" && f.p.Kind == haproxycfg.ProxyListen {
 		backend = name
 	}
 	if backend == "" {
@@ -804,18 +804,18 @@ func (e *Edge) httpRules(hop *EdgeHop, ctx *edgeCtx, rules []edgeHTTPRule) bool 
 			continue
 		}
 		switch r.r.Action {
-		case haproxycfg.SetHeader, haproxycfg.AddHeader:
+		case haproxycfg.HTTPSetHeader, haproxycfg.HTTPAddHeader:
 			if strings.EqualFold(r.r.Name, "host") {
-				if r.r.Action == haproxycfg.AddHeader && ctx.host != "" {
+				if r.r.Action == haproxycfg.HTTPAddHeader && ctx.host != "" {
 					hop.problem("http-request add-header Host adds a second Host header: HAProxy answers 400")
 				}
 				ctx.host = ctx.format(r.value)
 			}
-		case haproxycfg.DelHeader:
+		case haproxycfg.HTTPDelHeader:
 			if strings.EqualFold(r.r.Name, "host") {
 				ctx.host = ""
 			}
-		case haproxycfg.RedirectScheme, haproxycfg.RedirectPrefix, haproxycfg.RedirectLocation:
+		case haproxycfg.HTTPRedirectScheme, haproxycfg.HTTPRedirectPrefix, haproxycfg.HTTPRedirectLocation:
 			hop.Redirect = true
 			hop.Status = r.r.Status
 			if hop.Status == 0 {
@@ -823,21 +823,21 @@ func (e *Edge) httpRules(hop *EdgeHop, ctx *edgeCtx, rules []edgeHTTPRule) bool 
 			}
 			v := ctx.format(r.value)
 			switch r.r.Action {
-			case haproxycfg.RedirectScheme:
+			case haproxycfg.HTTPRedirectScheme:
 				hop.Location = v + "://" + ctx.host + ctx.path
-			case haproxycfg.RedirectPrefix:
+			case haproxycfg.HTTPRedirectPrefix:
 				hop.Location = v + ctx.path
 			default:
 				hop.Location = v
 			}
 			return true
-		case haproxycfg.Return:
+		case haproxycfg.HTTPReturn:
 			hop.Status = r.r.Status
 			if hop.Status == 0 {
 				hop.Status = 200
 			}
 			return true
-		case haproxycfg.Deny:
+		case haproxycfg.HTTPDeny:
 			hop.Status = r.r.Status
 			if hop.Status == 0 {
 				hop.Status = 403

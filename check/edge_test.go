@@ -19,28 +19,28 @@ func edgeSeedC() *hc.Config {
 	httpMode := hc.Settings{Mode: hc.ModeHTTP, HTTPLog: true, ForwardFor: true}
 	kube := func(name string, mode hc.Mode, addr string, o hc.ServerOptions) *hc.Proxy {
 		o.MaxConn, o.Check = 128, true
-		return &hc.Proxy{Kind: hc.Backend, Name: name, Settings: hc.Settings{Mode: mode}, Servers: []hc.Server{{Name: "kube1", Address: addr, ServerOptions: o}}}
+		return &hc.Proxy{Kind: hc.ProxyBackend, Name: name, Settings: hc.Settings{Mode: mode}, Servers: []hc.Server{{Name: "kube1", Address: addr, ServerOptions: o}}}
 	}
 	return &hc.Config{
 		Defaults: []*hc.Defaults{{Settings: hc.Settings{LogGlobal: true}}},
 		Proxies: []*hc.Proxy{
-			{Kind: hc.Frontend, Name: "fe_http", Settings: httpMode, Binds: []hc.Bind{{Address: "*:80"}},
+			{Kind: hc.ProxyFrontend, Name: "fe_http", Settings: httpMode, Binds: []hc.Bind{{Address: "*:80"}},
 				ACLs: []hc.ACL{
 					{Name: "acme-challenge", Match: hc.Match{Sample: hc.Sample{Fetch: "path_beg"}, Patterns: []string{"/.well-known/acme-challenge/"}}},
 					{Name: "kube", Match: hc.Match{Sample: hc.Sample{Fetch: "hdr_end", Args: []string{"host"}}, IgnoreCase: true, Patterns: []string{".kube.example.com"}}},
 				},
 				UseBackends:    []hc.UseBackend{{Backend: "letsencrypt-backend-kube", Cond: &hc.Cond{Terms: []hc.Term{{ACL: "acme-challenge"}, {ACL: "kube"}}}}},
 				DefaultBackend: "be_kube_http"},
-			{Kind: hc.Frontend, Name: "fe_tls", Settings: hc.Settings{Mode: hc.ModeTCP, TCPLog: true}, Binds: []hc.Bind{{Address: "*:443"}},
+			{Kind: hc.ProxyFrontend, Name: "fe_tls", Settings: hc.Settings{Mode: hc.ModeTCP, TCPLog: true}, Binds: []hc.Bind{{Address: "*:443"}},
 				InspectDelay: 2 * time.Second,
 				TCPRequestContent: []hc.TCPRule{{Action: hc.TCPAccept, Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{
 					Sample: hc.Sample{Fetch: "req.ssl_hello_type"}, Patterns: []string{"1"}}}}}}},
 				UseBackends: []hc.UseBackend{{Backend: "be_kube", Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{
 					Sample: hc.Sample{Fetch: "req.ssl_sni"}, Method: hc.MatchEnd, Patterns: []string{".kube.example.com"}}}}}}},
 				DefaultBackend: "be_local_https"},
-			{Kind: hc.Backend, Name: "be_local_https", Settings: hc.Settings{Mode: hc.ModeTCP},
+			{Kind: hc.ProxyBackend, Name: "be_local_https", Settings: hc.Settings{Mode: hc.ModeTCP},
 				Servers: []hc.Server{{Name: "https", Address: "127.0.0.1:443", ServerOptions: hc.ServerOptions{SendProxyV2SSLCN: true}}}},
-			{Kind: hc.Frontend, Name: "fe_https_local", Settings: httpMode,
+			{Kind: hc.ProxyFrontend, Name: "fe_https_local", Settings: httpMode,
 				Binds: []hc.Bind{{Address: "127.0.0.1:443", AcceptProxy: true, SSL: true, StrictSNI: true, Crt: []string{"$CERTS"}, ALPN: []string{"h2", "http/1.1"}}},
 				UseBackends: []hc.UseBackend{{Backend: "be_kube_https", Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{
 					Sample: hc.Sample{Fetch: "hdr", Args: []string{"host"}}, IgnoreCase: true, Patterns: []string{"nsg.cc"}}}}}}},
@@ -48,7 +48,7 @@ func edgeSeedC() *hc.Config {
 			kube("be_kube", hc.ModeTCP, "10.0.0.10:443", hc.ServerOptions{}),
 			kube("be_kube_https", hc.ModeHTTP, "10.0.0.10:443", hc.ServerOptions{SSL: true, Verify: "none"}),
 			kube("be_kube_http", hc.ModeHTTP, "10.0.0.10:80", hc.ServerOptions{}),
-			{Kind: hc.Backend, Name: "letsencrypt-backend-kube", Settings: hc.Settings{Mode: hc.ModeHTTP},
+			{Kind: hc.ProxyBackend, Name: "letsencrypt-backend-kube", Settings: hc.Settings{Mode: hc.ModeHTTP},
 				Servers: []hc.Server{{Name: "acme", Address: "10.0.0.11:8080"}}},
 		},
 	}
@@ -58,15 +58,15 @@ func edgeSeedC() *hc.Config {
 // gateway, defaults in http mode overridden per proxy.
 func edgeSeed001() *hc.Config {
 	be := func(name, addr string) *hc.Proxy {
-		return &hc.Proxy{Kind: hc.Backend, Name: name, Settings: hc.Settings{Mode: hc.ModeTCP}, Balance: "roundrobin",
+		return &hc.Proxy{Kind: hc.ProxyBackend, Name: name, Settings: hc.Settings{Mode: hc.ModeTCP}, Balance: "roundrobin",
 			Servers: []hc.Server{{Name: "app", Address: addr, ServerOptions: hc.ServerOptions{Check: true, SendProxyV2: true}}}}
 	}
 	return &hc.Config{
 		Defaults: []*hc.Defaults{{Settings: hc.Settings{LogGlobal: true, HTTPLog: true}}},
 		Proxies: []*hc.Proxy{
-			{Kind: hc.Frontend, Name: "istio_http", Settings: hc.Settings{Mode: hc.ModeTCP}, Binds: []hc.Bind{{Address: "*:80"}}, DefaultBackend: "istio_http"},
+			{Kind: hc.ProxyFrontend, Name: "istio_http", Settings: hc.Settings{Mode: hc.ModeTCP}, Binds: []hc.Bind{{Address: "*:80"}}, DefaultBackend: "istio_http"},
 			be("istio_http", "192.168.0.50:80"),
-			{Kind: hc.Frontend, Name: "istio_https", Settings: hc.Settings{Mode: hc.ModeTCP}, Binds: []hc.Bind{{Address: "*:443"}}, DefaultBackend: "istio_https"},
+			{Kind: hc.ProxyFrontend, Name: "istio_https", Settings: hc.Settings{Mode: hc.ModeTCP}, Binds: []hc.Bind{{Address: "*:443"}}, DefaultBackend: "istio_https"},
 			be("istio_https", "192.168.0.50:443"),
 		},
 	}
@@ -141,12 +141,12 @@ func edgeHopEqual(a, b check.EdgeHop) bool {
 // cond to backend "hit" and the others to "miss", with acls declared.
 func edgeCondConfig(cond *hc.Cond, acls ...hc.ACL) *hc.Config {
 	be := func(name string) *hc.Proxy {
-		return &hc.Proxy{Kind: hc.Backend, Name: name, Servers: []hc.Server{{Name: "s", Address: "10.1.1.1:80"}}}
+		return &hc.Proxy{Kind: hc.ProxyBackend, Name: name, Servers: []hc.Server{{Name: "s", Address: "10.1.1.1:80"}}}
 	}
 	return &hc.Config{
 		Defaults: []*hc.Defaults{{Settings: hc.Settings{Mode: hc.ModeHTTP}}},
 		Proxies: []*hc.Proxy{
-			{Kind: hc.Frontend, Name: "fe", Binds: []hc.Bind{{Address: ":80"}}, ACLs: acls,
+			{Kind: hc.ProxyFrontend, Name: "fe", Binds: []hc.Bind{{Address: ":80"}}, ACLs: acls,
 				UseBackends: []hc.UseBackend{{Backend: "hit", Cond: cond}}, DefaultBackend: "miss"},
 			be("hit"), be("miss"),
 		},
@@ -231,7 +231,7 @@ func TestEdgeConditions(t *testing.T) {
 // HAProxy see the ClientHello.
 func edgeSNIConfig(delay time.Duration) *hc.Config {
 	lookup := hc.Sample{Fetch: "req.ssl_sni", Conv: []hc.Converter{{Name: "lower"}, {Name: "map_str", Args: []string{"/etc/haproxy/maps/hosts.map"}}}}
-	fe := &hc.Proxy{Kind: hc.Frontend, Name: "fe_tls", Binds: []hc.Bind{{Address: "ipv4@:443"}}, InspectDelay: delay,
+	fe := &hc.Proxy{Kind: hc.ProxyFrontend, Name: "fe_tls", Binds: []hc.Bind{{Address: "ipv4@:443"}}, InspectDelay: delay,
 		UseBackends: []hc.UseBackend{
 			{Expr: &lookup, Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{Sample: lookup, Method: hc.MatchFound}}}}},
 			{Backend: "wild", Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{Sample: hc.Sample{Fetch: "req_ssl_sni"}, Method: hc.MatchEnd, Patterns: []string{".apps.example.com"}}}}}},
@@ -241,7 +241,7 @@ func edgeSNIConfig(delay time.Duration) *hc.Config {
 		fe.TCPRequestContent = []hc.TCPRule{{Action: hc.TCPAccept, Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{Sample: hc.Sample{Fetch: "req.ssl_hello_type"}, Patterns: []string{"1"}}}}}}}
 	}
 	be := func(name, addr string) *hc.Proxy {
-		return &hc.Proxy{Kind: hc.Backend, Name: name, Settings: hc.Settings{Mode: hc.ModeTCP}, Servers: []hc.Server{{Name: "s", Address: addr}}}
+		return &hc.Proxy{Kind: hc.ProxyBackend, Name: name, Settings: hc.Settings{Mode: hc.ModeTCP}, Servers: []hc.Server{{Name: "s", Address: addr}}}
 	}
 	return &hc.Config{Proxies: []*hc.Proxy{fe, be("one", "10.0.0.1:443"), be("two", "10.0.0.2:443"), be("wild", "10.0.0.3:443"), be("default", "10.0.0.4:443")}}
 }
@@ -287,7 +287,7 @@ func TestEdgeSNI(t *testing.T) {
 // and reports ports nobody binds and ports several frontends bind.
 func TestEdgeBinds(t *testing.T) {
 	fe := func(name string, binds ...hc.Bind) *hc.Proxy {
-		return &hc.Proxy{Kind: hc.Frontend, Name: name, Binds: binds, DefaultBackend: "be"}
+		return &hc.Proxy{Kind: hc.ProxyFrontend, Name: name, Binds: binds, DefaultBackend: "be"}
 	}
 	cfg := &hc.Config{Proxies: []*hc.Proxy{
 		fe("v6", hc.Bind{Address: ":::8443"}),
@@ -299,7 +299,7 @@ func TestEdgeBinds(t *testing.T) {
 		fe("sock", hc.Bind{Address: "abns@x"}, hc.Bind{Address: "/run/h.sock"}, hc.Bind{Address: "fd@3"}),
 		fe("a", hc.Bind{Address: "10.0.0.1:5000"}),
 		fe("b", hc.Bind{Address: "10.0.0.2:5000"}),
-		{Kind: hc.Backend, Name: "be", Servers: []hc.Server{{Name: "s", Address: "10.9.9.9:1"}}},
+		{Kind: hc.ProxyBackend, Name: "be", Servers: []hc.Server{{Name: "s", Address: "10.9.9.9:1"}}},
 	}}
 	e := edgeMustNew(t, cfg)
 	for _, tc := range []struct {
@@ -333,16 +333,16 @@ func TestEdgeHTTPRules(t *testing.T) {
 	cfg := &hc.Config{
 		Defaults: []*hc.Defaults{{Name: "web", Settings: hc.Settings{Mode: hc.ModeHTTP, ForwardFor: true}}, {Settings: hc.Settings{Mode: hc.ModeTCP}}},
 		Proxies: []*hc.Proxy{
-			{Kind: hc.Frontend, Name: "fe", From: "web", Binds: []hc.Bind{{Address: "*:80"}},
+			{Kind: hc.ProxyFrontend, Name: "fe", From: "web", Binds: []hc.Bind{{Address: "*:80"}},
 				HTTPRequest: []hc.HTTPRule{
-					{Action: hc.Deny, Cond: isAdmin},
-					{Action: hc.RedirectPrefix, Value: hc.Text("https://new.example.com"), Status: 308, Cond: isOld},
-					{Action: hc.SetHeader, Name: "host", Value: hc.LogFormat{{Text: "app-"}, {Expr: hostOnly}}},
+					{Action: hc.HTTPDeny, Cond: isAdmin},
+					{Action: hc.HTTPRedirectPrefix, Value: hc.Text("https://new.example.com"), Status: 308, Cond: isOld},
+					{Action: hc.HTTPSetHeader, Name: "host", Value: hc.LogFormat{{Text: "app-"}, {Expr: hostOnly}}},
 				},
 				UseBackends: []hc.UseBackend{{Backend: "app", Cond: &hc.Cond{Terms: []hc.Term{edgeAnon("hdr_beg", []string{"host"}, "", false, "app-")}}}},
 			},
-			{Kind: hc.Backend, Name: "app", From: "web",
-				HTTPRequest:   []hc.HTTPRule{{Action: hc.Return, Status: 204, Cond: &hc.Cond{Terms: []hc.Term{edgeAnon("path", nil, hc.MatchStr, false, "/ping")}}}},
+			{Kind: hc.ProxyBackend, Name: "app", From: "web",
+				HTTPRequest:   []hc.HTTPRule{{Action: hc.HTTPReturn, Status: 204, Cond: &hc.Cond{Terms: []hc.Term{edgeAnon("path", nil, hc.MatchStr, false, "/ping")}}}},
 				HTTPCheck:     &hc.HTTPCheck{URI: "/healthz", Host: "gw.example.com"},
 				DefaultServer: &hc.ServerOptions{SSL: true, Verify: "required", CAFile: "/ca.pem", Check: true, CheckSNI: "gw.example.com"},
 				Servers:       []hc.Server{{Name: "gw", Address: "gw.example.com:443", ServerOptions: hc.ServerOptions{SNI: hostOnly, SendProxyV2: true}}}},
@@ -374,11 +374,11 @@ func TestEdgeHTTPRules(t *testing.T) {
 // a listen section as its own backend.
 func TestEdgeProblems(t *testing.T) {
 	cfg := &hc.Config{Proxies: []*hc.Proxy{
-		{Kind: hc.Frontend, Name: "web", Settings: hc.Settings{Mode: hc.ModeHTTP}, Binds: []hc.Bind{{Address: "*:80"}}, DefaultBackend: "nowhere"},
-		{Kind: hc.Frontend, Name: "tls", Binds: []hc.Bind{{Address: "*:443", SSL: true}}, DefaultBackend: "loop"},
-		{Kind: hc.Backend, Name: "loop", Servers: []hc.Server{{Name: "l", Address: "abns@inner", ServerOptions: hc.ServerOptions{SendProxyV2: true}}}},
-		{Kind: hc.Frontend, Name: "inner", Binds: []hc.Bind{{Address: "abns@inner"}}, DefaultBackend: "loop"},
-		{Kind: hc.Listen, Name: "db", Binds: []hc.Bind{{Address: "*:5432"}}, Servers: []hc.Server{{Name: "pg", Address: "10.0.0.5:5432", ServerOptions: hc.ServerOptions{SSL: true}}}},
+		{Kind: hc.ProxyFrontend, Name: "web", Settings: hc.Settings{Mode: hc.ModeHTTP}, Binds: []hc.Bind{{Address: "*:80"}}, DefaultBackend: "nowhere"},
+		{Kind: hc.ProxyFrontend, Name: "tls", Binds: []hc.Bind{{Address: "*:443", SSL: true}}, DefaultBackend: "loop"},
+		{Kind: hc.ProxyBackend, Name: "loop", Servers: []hc.Server{{Name: "l", Address: "abns@inner", ServerOptions: hc.ServerOptions{SendProxyV2: true}}}},
+		{Kind: hc.ProxyFrontend, Name: "inner", Binds: []hc.Bind{{Address: "abns@inner"}}, DefaultBackend: "loop"},
+		{Kind: hc.ProxyListen, Name: "db", Binds: []hc.Bind{{Address: "*:5432"}}, Servers: []hc.Server{{Name: "pg", Address: "10.0.0.5:5432", ServerOptions: hc.ServerOptions{SSL: true}}}},
 	}}
 	e := edgeMustNew(t, cfg)
 	for _, tc := range []struct {
@@ -416,7 +416,7 @@ func TestNewEdgeErrors(t *testing.T) {
 // every request as the same edge with its hosts in map files does.
 func TestEdgeRuleIndex(t *testing.T) {
 	sni := hc.Sample{Fetch: "req.ssl_sni", Conv: []hc.Converter{{Name: "lower"}}}
-	fe := &hc.Proxy{Kind: hc.Frontend, Name: "fe", Binds: []hc.Bind{{Address: ":443"}}, InspectDelay: time.Second,
+	fe := &hc.Proxy{Kind: hc.ProxyFrontend, Name: "fe", Binds: []hc.Bind{{Address: ":443"}}, InspectDelay: time.Second,
 		TCPRequestContent: []hc.TCPRule{{Action: hc.TCPAccept, Cond: &hc.Cond{Terms: []hc.Term{edgeAnon("req.ssl_hello_type", nil, "", false, "1")}}}},
 		DefaultBackend:    "b99"}
 	cfg := &hc.Config{Proxies: []*hc.Proxy{fe}}
@@ -428,7 +428,7 @@ func TestEdgeRuleIndex(t *testing.T) {
 		fe.UseBackends = append(fe.UseBackends, hc.UseBackend{Backend: "b" + strconv.Itoa(i), Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{Sample: sni, Method: hc.MatchStr, Patterns: []string{host, "all.example"}}}}}})
 	}
 	for _, b := range []string{"b0", "b3", "b5", "b11", "b99"} {
-		cfg.Proxies = append(cfg.Proxies, &hc.Proxy{Kind: hc.Backend, Name: b, Servers: []hc.Server{{Name: "s", Address: "10.0.0.1:1"}}})
+		cfg.Proxies = append(cfg.Proxies, &hc.Proxy{Kind: hc.ProxyBackend, Name: b, Servers: []hc.Server{{Name: "s", Address: "10.0.0.1:1"}}})
 	}
 	e := edgeMustNew(t, cfg)
 	for sni, want := range map[string]string{"h3.example": "b3", "H5.example": "b5", "h11.example": "b11", "all.example": "b0", "h12.example": "b99", "": "b99"} {

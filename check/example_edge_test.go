@@ -15,17 +15,17 @@ func ExampleEdge_Route() {
 	sni := &haproxycfg.Match{Sample: haproxycfg.Sample{Fetch: "req.ssl_sni"}, Method: haproxycfg.MatchEnd, Patterns: []string{".kube.example.com"}}
 	hello := &haproxycfg.Match{Sample: haproxycfg.Sample{Fetch: "req.ssl_hello_type"}, Patterns: []string{"1"}}
 	cfg := &haproxycfg.Config{Proxies: []*haproxycfg.Proxy{
-		{Kind: haproxycfg.Frontend, Name: "fe_tls", Binds: []haproxycfg.Bind{{Address: "*:443"}},
+		{Kind: haproxycfg.ProxyFrontend, Name: "fe_tls", Binds: []haproxycfg.Bind{{Address: "*:443"}},
 			InspectDelay:      2 * time.Second,
 			TCPRequestContent: []haproxycfg.TCPRule{{Action: haproxycfg.TCPAccept, Cond: &haproxycfg.Cond{Terms: []haproxycfg.Term{{Anon: hello}}}}},
 			UseBackends:       []haproxycfg.UseBackend{{Backend: "gateway", Cond: &haproxycfg.Cond{Terms: []haproxycfg.Term{{Anon: sni}}}}},
 			DefaultBackend:    "local"},
-		{Kind: haproxycfg.Backend, Name: "gateway", Servers: []haproxycfg.Server{{Name: "gw1", Address: "10.0.0.10:443",
+		{Kind: haproxycfg.ProxyBackend, Name: "gateway", Servers: []haproxycfg.Server{{Name: "gw1", Address: "10.0.0.10:443",
 			ServerOptions: haproxycfg.ServerOptions{SendProxyV2: true, Check: true}}}},
-		{Kind: haproxycfg.Backend, Name: "local", Servers: []haproxycfg.Server{{Name: "tls", Address: "abns@local", ServerOptions: haproxycfg.ServerOptions{SendProxyV2: true}}}},
-		{Kind: haproxycfg.Frontend, Name: "fe_local", Settings: haproxycfg.Settings{Mode: haproxycfg.ModeHTTP},
+		{Kind: haproxycfg.ProxyBackend, Name: "local", Servers: []haproxycfg.Server{{Name: "tls", Address: "abns@local", ServerOptions: haproxycfg.ServerOptions{SendProxyV2: true}}}},
+		{Kind: haproxycfg.ProxyFrontend, Name: "fe_local", Settings: haproxycfg.Settings{Mode: haproxycfg.ModeHTTP},
 			Binds:       []haproxycfg.Bind{{Address: "abns@local", AcceptProxy: true, SSL: true, Crt: []string{"/etc/haproxy/certs"}}},
-			HTTPRequest: []haproxycfg.HTTPRule{{Action: haproxycfg.Return, Status: 200, Value: haproxycfg.Text("ok")}}},
+			HTTPRequest: []haproxycfg.HTTPRule{{Action: haproxycfg.HTTPReturn, Status: 200, Value: haproxycfg.Text("ok")}}},
 	}}
 	e, err := check.NewEdge(cfg, nil)
 	if err != nil {

@@ -56,7 +56,7 @@ func (x *importer) importEdge() {
 	}
 	for _, p := range cfg.Proxies {
 		x.noteVerbatim(p.Verbatim)
-		if p.Kind == haproxycfg.Backend && !reached[p.Name] {
+		if p.Kind == haproxycfg.ProxyBackend && !reached[p.Name] {
 			x.note(x.at(p.Line), "no imported route uses backend %s; not imported", p.Name)
 		}
 	}
@@ -525,7 +525,7 @@ func (x *importer) backendHeaders(r *route.Route, backend string, httpish bool) 
 		return
 	}
 	for _, hr := range eb.p.HTTPRequest {
-		if hr.Action == haproxycfg.SetHeader && hr.Cond == nil && httpish && len(hr.Value) == 1 && hr.Value[0].Expr == nil && !strings.EqualFold(hr.Name, "host") {
+		if hr.Action == haproxycfg.HTTPSetHeader && hr.Cond == nil && httpish && len(hr.Value) == 1 && hr.Value[0].Expr == nil && !strings.EqualFold(hr.Name, "host") {
 			r.SetHeaders = append(r.SetHeaders, route.Header{Name: hr.Name, Value: hr.Value[0].Text})
 			continue
 		}

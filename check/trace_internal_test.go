@@ -87,9 +87,9 @@ func traceFindingsOf(t *testing.T, cfg *hc.Config, gw *traceFakeGateway, addrs [
 
 // traceServerConfig is one frontend and one backend with one server.
 func traceServerConfig(mode hc.Mode, bind hc.Bind, forwardFor bool, be *hc.Proxy) *hc.Config {
-	be.Kind, be.Name, be.Mode = hc.Backend, "be", mode
+	be.Kind, be.Name, be.Mode = hc.ProxyBackend, "be", mode
 	return &hc.Config{Proxies: []*hc.Proxy{
-		{Kind: hc.Frontend, Name: "fe", Settings: hc.Settings{Mode: mode, ForwardFor: forwardFor}, Binds: []hc.Bind{bind}, DefaultBackend: "be"},
+		{Kind: hc.ProxyFrontend, Name: "fe", Settings: hc.Settings{Mode: mode, ForwardFor: forwardFor}, Binds: []hc.Bind{bind}, DefaultBackend: "be"},
 		be,
 	}}
 }
@@ -113,7 +113,7 @@ func TestTraceFindings(t *testing.T) {
 	reencrypt := hc.ServerOptions{SSL: true, Verify: "required", CAFile: "/ca.pem", SNI: traceStr("web.example.com"),
 		Check: true, CheckSNI: "web.example.com"}
 	withHost := func(p *hc.Proxy) *hc.Proxy {
-		p.HTTPRequest = []hc.HTTPRule{{Action: hc.SetHeader, Name: "Host", Value: hc.Text("web.example.com")}}
+		p.HTTPRequest = []hc.HTTPRule{{Action: hc.HTTPSetHeader, Name: "Host", Value: hc.Text("web.example.com")}}
 		p.HTTPCheck = &hc.HTTPCheck{Host: "web.example.com"}
 		return p
 	}
@@ -190,7 +190,7 @@ func TestTraceFindings(t *testing.T) {
 			}},
 		{"edge redirect loop", func() *hc.Config {
 			c := traceServerConfig(hc.ModeHTTP, hc.Bind{Address: "*:443", SSL: true}, false, traceServer("10.0.0.10:80", hc.ServerOptions{}))
-			c.Proxies[0].HTTPRequest = []hc.HTTPRule{{Action: hc.RedirectScheme, Value: hc.Text("https")}}
+			c.Proxies[0].HTTPRequest = []hc.HTTPRule{{Action: hc.HTTPRedirectScheme, Value: hc.Text("https")}}
 			return c
 		}(), traceFakeGateway{}, tlsReq, []string{
 			"error: the edge redirects TLS for web.example.com on port 443, which already came over TLS, to https://web.example.com/: the client loops",
@@ -201,7 +201,7 @@ func TestTraceFindings(t *testing.T) {
 			}},
 		{"deny", func() *hc.Config {
 			c := traceServerConfig(hc.ModeHTTP, http80, false, traceServer("10.0.0.10:80", hc.ServerOptions{}))
-			c.Proxies[0].HTTPRequest = []hc.HTTPRule{{Action: hc.Deny}}
+			c.Proxies[0].HTTPRequest = []hc.HTTPRule{{Action: hc.HTTPDeny}}
 			return c
 		}(), traceFakeGateway{}, httpReq, []string{
 			"warning: the edge answers HTTP for web.example.com on port 80 itself with status 403",
@@ -234,14 +234,14 @@ func TestTraceSent(t *testing.T) {
 	gw := func(r GatewayRequest) GatewayHop { got = append(got, r); return GatewayHop{} }
 	hostOnly := &hc.Sample{Fetch: "req.hdr", Args: []string{"host"}, Conv: []hc.Converter{{Name: "host_only"}}}
 	cfg := &hc.Config{Proxies: []*hc.Proxy{
-		{Kind: hc.Frontend, Name: "tls", Binds: []hc.Bind{{Address: "*:443"}}, DefaultBackend: "pass"},
-		{Kind: hc.Frontend, Name: "web", Settings: hc.Settings{Mode: hc.ModeHTTP}, Binds: []hc.Bind{{Address: "*:80"}}, DefaultBackend: "re",
+		{Kind: hc.ProxyFrontend, Name: "tls", Binds: []hc.Bind{{Address: "*:443"}}, DefaultBackend: "pass"},
+		{Kind: hc.ProxyFrontend, Name: "web", Settings: hc.Settings{Mode: hc.ModeHTTP}, Binds: []hc.Bind{{Address: "*:80"}}, DefaultBackend: "re",
 			UseBackends: []hc.UseBackend{{Backend: "other", Cond: &hc.Cond{Terms: []hc.Term{{Anon: &hc.Match{Sample: hc.Sample{Fetch: "path"}, Method: hc.MatchBeg, Patterns: []string{"/other"}}}}}}}},
-		{Kind: hc.Backend, Name: "pass", Servers: []hc.Server{{Name: "s", Address: "GW.example.net.:8443", ServerOptions: hc.ServerOptions{SendProxyV2: true}}}},
-		{Kind: hc.Backend, Name: "re", Settings: hc.Settings{Mode: hc.ModeHTTP},
-			HTTPRequest: []hc.HTTPRule{{Action: hc.SetHeader, Name: "Host", Value: hc.LogFormat{{Expr: hostOnly}, {Text: ".internal"}}}},
+		{Kind: hc.ProxyBackend, Name: "pass", Servers: []hc.Server{{Name: "s", Address: "GW.example.net.:8443", ServerOptions: hc.ServerOptions{SendProxyV2: true}}}},
+		{Kind: hc.ProxyBackend, Name: "re", Settings: hc.Settings{Mode: hc.ModeHTTP},
+			HTTPRequest: []hc.HTTPRule{{Action: hc.HTTPSetHeader, Name: "Host", Value: hc.LogFormat{{Expr: hostOnly}, {Text: ".internal"}}}},
 			Servers:     []hc.Server{{Name: "s", Address: "[2001:db8::1]:443", ServerOptions: hc.ServerOptions{SSL: true, Verify: "none", SNI: hostOnly}}}},
-		{Kind: hc.Backend, Name: "other", Settings: hc.Settings{Mode: hc.ModeHTTP}, Servers: []hc.Server{{Name: "s", Address: "10.9.9.9:80"}}},
+		{Kind: hc.ProxyBackend, Name: "other", Settings: hc.Settings{Mode: hc.ModeHTTP}, Servers: []hc.Server{{Name: "s", Address: "10.9.9.9:80"}}},
 	}}
 	e, err := NewEdge(cfg, nil)
 	if err != nil {

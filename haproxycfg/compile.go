@@ -172,7 +172,7 @@ func (k *compiler) compile() {
 // bind at uri, refreshed every refresh (zero: no refresh).
 func StatsFrontend(name, bind, uri string, refresh time.Duration) *Proxy {
 	return &Proxy{
-		Kind:     Frontend,
+		Kind:     ProxyFrontend,
 		Name:     name,
 		Settings: Settings{Mode: ModeHTTP},
 		Binds:    []Bind{{Address: bind}},
@@ -192,7 +192,7 @@ func (k *compiler) logs() bool { return len(k.c.Edge.Logs) > 0 }
 func (k *compiler) listener(l *route.Listener) {
 	c := k.c
 	routes := k.byListener[l.Name]
-	fe := &Proxy{Kind: Frontend, Name: "fe_" + l.Name}
+	fe := &Proxy{Kind: ProxyFrontend, Name: "fe_" + l.Name}
 	bind := Bind{Address: bindAddr(l.Address, l.Port), AcceptProxy: l.AcceptProxy}
 	for i := range k.plan.Listeners {
 		if lp := &k.plan.Listeners[i]; lp.Listener == l {
@@ -242,9 +242,9 @@ func (k *compiler) listener(l *route.Listener) {
 		if len(local) > 0 {
 			abns := "abns@" + c.ConfigName() + "-" + l.Name
 			loop = "loop_" + l.Name
-			k.addBackend(&Proxy{Kind: Backend, Name: loop, Settings: Settings{Mode: ModeTCP},
+			k.addBackend(&Proxy{Kind: ProxyBackend, Name: loop, Settings: Settings{Mode: ModeTCP},
 				Servers: []Server{{Name: "local", Address: abns, ServerOptions: ServerOptions{SendProxyV2: true}}}})
-			inner := &Proxy{Kind: Frontend, Name: "fe_" + l.Name + "_local",
+			inner := &Proxy{Kind: ProxyFrontend, Name: "fe_" + l.Name + "_local",
 				Settings: Settings{Mode: ModeHTTP, HTTPLog: k.logs(), ForwardFor: c.Edge.ForwardFor}}
 			ib := Bind{Address: abns, AcceptProxy: true}
 			tlsBind(&ib, l.TLS)
@@ -459,8 +459,8 @@ func (k *compiler) addBackend(p *Proxy) *Proxy {
 }
 
 func (k *compiler) redirectHTTPS() string {
-	return k.addBackend(&Proxy{Kind: Backend, Name: "redirect_https", Settings: Settings{Mode: ModeHTTP},
-		HTTPRequest: []HTTPRule{{Action: RedirectScheme, Value: Text("https"), Status: 301}}}).Name
+	return k.addBackend(&Proxy{Kind: ProxyBackend, Name: "redirect_https", Settings: Settings{Mode: ModeHTTP},
+		HTTPRequest: []HTTPRule{{Action: HTTPRedirectScheme, Value: Text("https"), Status: 301}}}).Name
 }
 
 // target returns the HAProxy backend route rp goes to, creating it.
@@ -473,10 +473,10 @@ func (k *compiler) target(rp *route.RoutePlan, l *route.Listener) string {
 
 func (k *compiler) redirect(r *route.Route, l *route.Listener) string {
 	rd := r.Redirect
-	p := &Proxy{Kind: Backend, Name: "rd_" + r.Name, Settings: Settings{Mode: ModeHTTP}}
+	p := &Proxy{Kind: ProxyBackend, Name: "rd_" + r.Name, Settings: Settings{Mode: ModeHTTP}}
 	rule := HTTPRule{Status: cmp.Or(rd.Code, 301)}
 	if rd.Host == "" && rd.Port == 0 {
-		rule.Action, rule.Value = RedirectScheme, Text(rd.Scheme)
+		rule.Action, rule.Value = HTTPRedirectScheme, Text(rd.Scheme)
 	} else {
 		scheme := rd.Scheme
 		if scheme == "" {
@@ -485,7 +485,7 @@ func (k *compiler) redirect(r *route.Route, l *route.Listener) string {
 				scheme = "https"
 			}
 		}
-		rule.Action = RedirectPrefix
+		rule.Action = HTTPRedirectPrefix
 		rule.Value = Text(scheme + "://")
 		if rd.Host != "" {
 			rule.Value = append(rule.Value, LFPart{Text: hostname.Normalize(rd.Host)})
@@ -531,19 +531,19 @@ func (k *compiler) pool(i int) string {
 	if pp.Mode == route.EdgeHTTP {
 		mode = ModeHTTP
 	}
-	p := &Proxy{Kind: Backend, Name: pp.Name, Settings: Settings{Mode: mode}, Balance: pp.Balance}
+	p := &Proxy{Kind: ProxyBackend, Name: pp.Name, Settings: Settings{Mode: mode}, Balance: pp.Balance}
 	for _, c := range srcRejects(pp.IPPolicy) {
 		if mode == ModeHTTP {
-			p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: Deny, Cond: c})
+			p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: HTTPDeny, Cond: c})
 		} else {
 			p.TCPRequestContent = append(p.TCPRequestContent, TCPRule{Action: TCPReject, Cond: c})
 		}
 	}
 	if pp.Host != "" {
-		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: "Host", Value: Text(pp.Host)})
+		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: HTTPSetHeader, Name: "Host", Value: Text(pp.Host)})
 	}
 	for _, h := range pp.SetHeaders {
-		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: SetHeader, Name: h.Name, Value: Text(h.Value)})
+		p.HTTPRequest = append(p.HTTPRequest, HTTPRule{Action: HTTPSetHeader, Name: h.Name, Value: Text(h.Value)})
 	}
 	var o ServerOptions
 	o.MaxConn = pp.MaxConn

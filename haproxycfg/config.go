@@ -180,9 +180,9 @@ type ProxyKind string
 
 // The proxy kinds.
 const (
-	Frontend ProxyKind = "frontend"
-	Backend  ProxyKind = "backend"
-	Listen   ProxyKind = "listen"
+	ProxyFrontend ProxyKind = "frontend"
+	ProxyBackend  ProxyKind = "backend"
+	ProxyListen   ProxyKind = "listen"
 )
 
 // Proxy is a frontend, backend or listen section. Directives are written in
@@ -431,22 +431,22 @@ type HTTPAction string
 
 // The http-request actions.
 const (
-	// SetHeader sets header Name to Value.
-	SetHeader HTTPAction = "set-header"
-	// AddHeader adds header Name with Value.
-	AddHeader HTTPAction = "add-header"
-	// DelHeader removes header Name.
-	DelHeader HTTPAction = "del-header"
-	// RedirectScheme redirects to Value's scheme ("https").
-	RedirectScheme HTTPAction = "redirect scheme"
-	// RedirectPrefix redirects to Value followed by the request's path.
-	RedirectPrefix HTTPAction = "redirect prefix"
-	// RedirectLocation redirects to Value.
-	RedirectLocation HTTPAction = "redirect location"
-	// Return answers with Status, ContentType and the body Value.
-	Return HTTPAction = "return"
-	// Deny answers 403 (or Status).
-	Deny HTTPAction = "deny"
+	// HTTPSetHeader sets header Name to Value.
+	HTTPSetHeader HTTPAction = "set-header"
+	// HTTPAddHeader adds header Name with Value.
+	HTTPAddHeader HTTPAction = "add-header"
+	// HTTPDelHeader removes header Name.
+	HTTPDelHeader HTTPAction = "del-header"
+	// HTTPRedirectScheme redirects to Value's scheme ("https").
+	HTTPRedirectScheme HTTPAction = "redirect scheme"
+	// HTTPRedirectPrefix redirects to Value followed by the request's path.
+	HTTPRedirectPrefix HTTPAction = "redirect prefix"
+	// HTTPRedirectLocation redirects to Value.
+	HTTPRedirectLocation HTTPAction = "redirect location"
+	// HTTPReturn answers with Status, ContentType and the body Value.
+	HTTPReturn HTTPAction = "return"
+	// HTTPDeny answers 403 (or Status).
+	HTTPDeny HTTPAction = "deny"
 )
 
 // HTTPRule is an "http-request" rule.

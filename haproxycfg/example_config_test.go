@@ -18,20 +18,20 @@ func ExampleConfig_AppendText() {
 		}}},
 		Proxies: []*haproxycfg.Proxy{
 			{
-				Kind:  haproxycfg.Frontend,
+				Kind:  haproxycfg.ProxyFrontend,
 				Name:  "web",
 				Binds: []haproxycfg.Bind{{Address: "*:80"}},
 				ACLs: []haproxycfg.ACL{{Name: "odd", Match: haproxycfg.Match{
 					Sample: haproxycfg.Sample{Fetch: "path"}, Method: haproxycfg.MatchBeg, Patterns: []string{"-i", "/a b"}}}},
 				HTTPRequest: []haproxycfg.HTTPRule{{
-					Action: haproxycfg.SetHeader, Name: "X-Note",
+					Action: haproxycfg.HTTPSetHeader, Name: "X-Note",
 					Value: haproxycfg.Text(`100% "$HOME" # not a comment`),
 				}},
 				UseBackends:    []haproxycfg.UseBackend{{Backend: "app", Cond: &haproxycfg.Cond{Terms: []haproxycfg.Term{{ACL: "odd"}}}}},
 				DefaultBackend: "app",
 			},
 			{
-				Kind: haproxycfg.Backend, Name: "app",
+				Kind: haproxycfg.ProxyBackend, Name: "app",
 				Servers: []haproxycfg.Server{{Name: "s1", Address: "10.0.0.1:8080",
 					ServerOptions: haproxycfg.ServerOptions{Check: true, MaxConn: 100}}},
 			},
@@ -64,7 +64,7 @@ func ExampleConfig_AppendText() {
 // Validate reports what cannot be written faithfully, with the line.
 func ExampleConfig_Validate() {
 	cfg := &haproxycfg.Config{Proxies: []*haproxycfg.Proxy{{
-		Kind: haproxycfg.Backend, Name: "app",
+		Kind: haproxycfg.ProxyBackend, Name: "app",
 		Servers: []haproxycfg.Server{{Name: "s1\nserver evil", Address: "10.0.0.1:80"}},
 	}}}
 	err := cfg.Validate()

@@ -7,14 +7,14 @@ import (
 
 // fuzzProxy puts a and b everywhere a caller's value can go.
 func fuzzProxy(name, a, b string) *Proxy {
-	return &Proxy{Kind: Frontend, Name: name, Settings: Settings{Mode: ModeHTTP}, Binds: []Bind{{Address: "127.0.0.1:1"}},
+	return &Proxy{Kind: ProxyFrontend, Name: name, Settings: Settings{Mode: ModeHTTP}, Binds: []Bind{{Address: "127.0.0.1:1"}},
 		Stats: &StatsPage{URI: a},
 		ACLs: []ACL{{Name: "p", Match: Match{Sample: Sample{Fetch: "path"}, Method: MatchBeg, Patterns: []string{a, b}}},
 			{Name: "q", Match: Match{Sample: Sample{Fetch: "req.hdr", Args: []string{"host"}}, Patterns: []string{b}}}},
 		HTTPRequest: []HTTPRule{
-			{Action: SetHeader, Name: "X-A", Value: Text(a), Cond: &Cond{Terms: []Term{{ACL: "p"}, {Or: true, Not: true, ACL: "q"}}}},
-			{Action: RedirectLocation, Value: Text(b), Status: 302, Cond: &Cond{Unless: true, Terms: []Term{{Anon: &Match{Sample: Sample{Fetch: "path"}, Patterns: []string{a}}}}}},
-			{Action: Return, Status: 200, Value: LogFormat{{Text: a}, {Expr: &Sample{Fetch: "src"}}, {Text: b}}},
+			{Action: HTTPSetHeader, Name: "X-A", Value: Text(a), Cond: &Cond{Terms: []Term{{ACL: "p"}, {Or: true, Not: true, ACL: "q"}}}},
+			{Action: HTTPRedirectLocation, Value: Text(b), Status: 302, Cond: &Cond{Unless: true, Terms: []Term{{Anon: &Match{Sample: Sample{Fetch: "path"}, Patterns: []string{a}}}}}},
+			{Action: HTTPReturn, Status: 200, Value: LogFormat{{Text: a}, {Expr: &Sample{Fetch: "src"}}, {Text: b}}},
 		},
 	}
 }

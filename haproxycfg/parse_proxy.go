@@ -8,7 +8,7 @@ import (
 // and reports whether it became a typed value.
 func (p *parser) proxyLine(l *srcLine) bool {
 	px := p.px
-	front, back := px.Kind != Backend, px.Kind != Frontend
+	front, back := px.Kind != ProxyBackend, px.Kind != ProxyFrontend
 	w0 := l.words[0].s
 	switch w0 {
 	case "bind":
@@ -392,7 +392,7 @@ func (p *parser) tcpRequest(l *srcLine, ws []string) bool {
 		}
 		px.TCPRequestContent = append(px.TCPRequestContent, TCPRule{Action: TCPAction(ws[2]), Cond: c, Line: l.no})
 		return true
-	case len(ws) >= 3 && ws[1] == "connection" && (ws[2] == "accept" || ws[2] == "reject") && px.Kind != Backend:
+	case len(ws) >= 3 && ws[1] == "connection" && (ws[2] == "accept" || ws[2] == "reject") && px.Kind != ProxyBackend:
 		c, ok := p.cond(ws[3:])
 		if !ok || !validItem(func(w *writer) { w.cond("tcp-request", c) }) {
 			return false
@@ -423,7 +423,7 @@ func (p *parser) httpRequest(l *srcLine, ws []string) bool {
 		if len(rest) < 1 {
 			return false
 		}
-		r.Action, r.Name, rest = DelHeader, rest[0], rest[1:]
+		r.Action, r.Name, rest = HTTPDelHeader, rest[0], rest[1:]
 	case "redirect":
 		if len(rest) < 2 {
 			return false
@@ -446,7 +446,7 @@ func (p *parser) httpRequest(l *srcLine, ws []string) bool {
 			r.Status, rest = n, rest[2:]
 		}
 	case "return":
-		r.Action = Return
+		r.Action = HTTPReturn
 		for len(rest) >= 2 && rest[0] != "if" && rest[0] != "unless" {
 			switch {
 			case rest[0] == "status" && r.Status == 0:
@@ -472,7 +472,7 @@ func (p *parser) httpRequest(l *srcLine, ws []string) bool {
 			return false
 		}
 	case "deny":
-		r.Action = Deny
+		r.Action = HTTPDeny
 		if len(rest) >= 2 && rest[0] == "deny_status" {
 			n, ok := parseCount(rest[1])
 			if !ok {

@@ -334,7 +334,7 @@ func TestParseSeeds(t *testing.T) {
 	t.Run("seed-c", func(t *testing.T) {
 		c := mustParseFile(t, "testdata/seed-c.cfg")
 		tls := c.Proxy("fe_tls")
-		if tls == nil || tls.Kind != Frontend || tls.Mode != ModeTCP || tls.InspectDelay != 2*time.Second {
+		if tls == nil || tls.Kind != ProxyFrontend || tls.Mode != ModeTCP || tls.InspectDelay != 2*time.Second {
 			t.Fatalf("fe_tls = %+v", tls)
 		}
 		if tls.Line != 23 {
@@ -401,7 +401,7 @@ func TestParseSeeds(t *testing.T) {
 			t.Errorf("defaults verbatim = %+v", d.Verbatim)
 		}
 		be := c.Proxies[3]
-		if be.Kind != Backend || be.Name != "istio_https" || be.Mode != ModeTCP || be.Balance != "roundrobin" || !be.Servers[0].SendProxyV2 || !be.Servers[0].Check {
+		if be.Kind != ProxyBackend || be.Name != "istio_https" || be.Mode != ModeTCP || be.Balance != "roundrobin" || !be.Servers[0].SendProxyV2 || !be.Servers[0].Check {
 			t.Errorf("istio_https = %+v", be)
 		}
 		if g := c.Global; g.Logs[0] != (Log{Address: "/dev/log", Facility: "local0", Level: "warning"}) || g.StatsSocket.Path != "/var/lib/haproxy/stats" {
@@ -554,19 +554,19 @@ func TestVerbatimValidate(t *testing.T) {
 		{Verbatim{Text: ".endif"}, ".endif outside"},
 		{Verbatim{Text: "http-request deny", Before: 2}, "placed before directive 2 of 1"},
 	} {
-		c := &Config{Proxies: []*Proxy{{Kind: Frontend, Name: "fe", Binds: []Bind{{Address: ":80"}},
-			HTTPRequest: []HTTPRule{{Action: Deny}}, Verbatim: []Verbatim{tc.v}}}}
+		c := &Config{Proxies: []*Proxy{{Kind: ProxyFrontend, Name: "fe", Binds: []Bind{{Address: ":80"}},
+			HTTPRequest: []HTTPRule{{Action: HTTPDeny}}, Verbatim: []Verbatim{tc.v}}}}
 		err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Validate(%q) = %v; want %q", tc.v.Text, err, tc.want)
 		}
 	}
-	ok := &Config{Proxies: []*Proxy{{Kind: Frontend, Name: "fe", Binds: []Bind{{Address: ":80"}},
+	ok := &Config{Proxies: []*Proxy{{Kind: ProxyFrontend, Name: "fe", Binds: []Bind{{Address: ":80"}},
 		Verbatim: []Verbatim{{Text: ".if defined(X)\n  http-request deny\n.endif"}, {Text: `option  dontlognull # why`}}}}}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
 	}
-	bad := &Config{Defaults: []*Defaults{{BeforeProxy: 1}, {}}, Proxies: []*Proxy{{Kind: Backend, Name: "b"}}}
+	bad := &Config{Defaults: []*Defaults{{BeforeProxy: 1}, {}}, Proxies: []*Proxy{{Kind: ProxyBackend, Name: "b"}}}
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "out of order") {
 		t.Errorf("Validate(defaults out of order) = %v", err)
 	}

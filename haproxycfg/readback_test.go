@@ -28,24 +28,24 @@ func httpSafe(s string) bool {
 // returns the header as HAProxy holds it, GET /acl returns "acl<i>" for the
 // first pattern that matches X-Probe.
 func hostileConfig(name, bind string, vals []string) *Proxy {
-	fe := &Proxy{Kind: Frontend, Name: name, Settings: Settings{Mode: ModeHTTP}, Binds: []Bind{{Address: bind}}}
+	fe := &Proxy{Kind: ProxyFrontend, Name: name, Settings: Settings{Mode: ModeHTTP}, Binds: []Bind{{Address: bind}}}
 	path := func(p string) *Match {
 		return &Match{Sample: Sample{Fetch: "path"}, Method: MatchStr, Patterns: []string{p}}
 	}
 	for i, v := range vals {
 		n := strconv.Itoa(i)
 		fe.ACLs = append(fe.ACLs, ACL{Name: "a" + n, Match: Match{Sample: Sample{Fetch: "req.fhdr", Args: []string{"x-probe"}}, Method: MatchStr, Patterns: []string{v}}})
-		fe.HTTPRequest = append(fe.HTTPRequest, HTTPRule{Action: SetHeader, Name: "X-V" + n, Value: Text(v)})
+		fe.HTTPRequest = append(fe.HTTPRequest, HTTPRule{Action: HTTPSetHeader, Name: "X-V" + n, Value: Text(v)})
 	}
 	for i := range vals {
 		n := strconv.Itoa(i)
 		fe.HTTPRequest = append(fe.HTTPRequest,
-			HTTPRule{Action: Return, Status: 200, Value: LogFormat{{Expr: &Sample{Fetch: "req.fhdr", Args: []string{"x-v" + n}}}},
+			HTTPRule{Action: HTTPReturn, Status: 200, Value: LogFormat{{Expr: &Sample{Fetch: "req.fhdr", Args: []string{"x-v" + n}}}},
 				Cond: &Cond{Terms: []Term{{Anon: path("/h" + n)}}}},
-			HTTPRule{Action: Return, Status: 200, Value: Text("acl" + n + " 100% $HOME"),
+			HTTPRule{Action: HTTPReturn, Status: 200, Value: Text("acl" + n + " 100% $HOME"),
 				Cond: &Cond{Terms: []Term{{Anon: path("/acl")}, {ACL: "a" + n}}}})
 	}
-	fe.HTTPRequest = append(fe.HTTPRequest, HTTPRule{Action: Return, Status: 404, Value: Text("none")})
+	fe.HTTPRequest = append(fe.HTTPRequest, HTTPRule{Action: HTTPReturn, Status: 404, Value: Text("none")})
 	return fe
 }
 

@@ -22,10 +22,10 @@ func seedA() *Config {
 		Defaults: []*Defaults{{Settings: Settings{Mode: ModeHTTP, LogGlobal: true, HTTPLog: true,
 			Timeouts: Timeouts{Connect: 5 * time.Second, Client: 30 * time.Second, Server: 30 * time.Second}}}},
 		Proxies: []*Proxy{
-			{Kind: Frontend, Name: "http", Binds: []Bind{{Address: "*:80"}}, DefaultBackend: "helloworld"},
-			{Kind: Backend, Name: "helloworld",
+			{Kind: ProxyFrontend, Name: "http", Binds: []Bind{{Address: "*:80"}}, DefaultBackend: "helloworld"},
+			{Kind: ProxyBackend, Name: "helloworld",
 				HTTPCheck:   &HTTPCheck{Method: "GET", URI: "/", Version: "HTTP/1.1", Host: "helloworld.example.tech"},
-				HTTPRequest: []HTTPRule{{Action: SetHeader, Name: "Host", Value: Text("helloworld.example.tech")}},
+				HTTPRequest: []HTTPRule{{Action: HTTPSetHeader, Name: "Host", Value: Text("helloworld.example.tech")}},
 				Servers: []Server{{Name: "helloworld", Address: "helloworld.example.tech:443", ServerOptions: ServerOptions{
 					Resolvers: "dns", InitAddr: "none", Check: true, CheckSSL: true, CheckSNI: "helloworld.example.tech",
 					SSL: true, SNI: &Sample{Fetch: "str", Args: []string{"helloworld.example.tech"}}, Verify: "none"}}}},
@@ -37,7 +37,7 @@ func seedA() *Config {
 func seedB() *Config {
 	tcp := Settings{Mode: ModeTCP, TCPLog: true}
 	gw := func(name, addr string) *Proxy {
-		return &Proxy{Kind: Backend, Name: name, Settings: Settings{Mode: ModeTCP}, Balance: "roundrobin",
+		return &Proxy{Kind: ProxyBackend, Name: name, Settings: Settings{Mode: ModeTCP}, Balance: "roundrobin",
 			Servers: []Server{{Name: "app_" + strings.TrimSuffix(name, "_back"), Address: addr, ServerOptions: ServerOptions{Check: true, SendProxyV2: true}}}}
 	}
 	return &Config{
@@ -49,8 +49,8 @@ func seedB() *Config {
 		Defaults: []*Defaults{{Settings: Settings{Mode: ModeTCP, LogGlobal: true, TCPLog: true, Retries: 3,
 			Timeouts: Timeouts{Connect: 10 * time.Second, Client: time.Minute, Server: time.Minute}}}},
 		Proxies: []*Proxy{
-			{Kind: Frontend, Name: "http_front", Settings: tcp, Binds: []Bind{{Address: "*:80"}}, DefaultBackend: "http_back"},
-			{Kind: Frontend, Name: "https_front", Settings: tcp, Binds: []Bind{{Address: "*:443"}}, DefaultBackend: "https_back"},
+			{Kind: ProxyFrontend, Name: "http_front", Settings: tcp, Binds: []Bind{{Address: "*:80"}}, DefaultBackend: "http_back"},
+			{Kind: ProxyFrontend, Name: "https_front", Settings: tcp, Binds: []Bind{{Address: "*:443"}}, DefaultBackend: "https_back"},
 			gw("http_back", "192.168.0.50:80"),
 			gw("https_back", "192.168.0.50:443"),
 		},
@@ -61,30 +61,30 @@ func seedC() *Config {
 	httpMode := Settings{Mode: ModeHTTP, HTTPLog: true, ForwardFor: true}
 	kube := func(name string, mode Mode, addr string, o ServerOptions) *Proxy {
 		o.MaxConn, o.Check = 128, true
-		return &Proxy{Kind: Backend, Name: name, Settings: Settings{Mode: mode}, Servers: []Server{{Name: "kube1", Address: addr, ServerOptions: o}}}
+		return &Proxy{Kind: ProxyBackend, Name: name, Settings: Settings{Mode: mode}, Servers: []Server{{Name: "kube1", Address: addr, ServerOptions: o}}}
 	}
 	return &Config{
 		Global: &Global{Logs: []Log{{Address: "stdout", Format: "raw", Facility: "local0"}}},
 		Defaults: []*Defaults{{Settings: Settings{LogGlobal: true,
 			Timeouts: Timeouts{Connect: 5 * time.Second, Client: 50 * time.Second, Server: 50 * time.Second}}}},
 		Proxies: []*Proxy{
-			{Kind: Frontend, Name: "fe_http", Settings: httpMode, Binds: []Bind{{Address: "*:80"}},
+			{Kind: ProxyFrontend, Name: "fe_http", Settings: httpMode, Binds: []Bind{{Address: "*:80"}},
 				ACLs: []ACL{
 					{Name: "acme-challenge", Match: Match{Sample: Sample{Fetch: "path_beg"}, Patterns: []string{"/.well-known/acme-challenge/"}}},
 					{Name: "kube", Match: Match{Sample: Sample{Fetch: "hdr_end", Args: []string{"host"}}, IgnoreCase: true, Patterns: []string{".kube.example.com"}}},
 				},
 				UseBackends:    []UseBackend{{Backend: "letsencrypt-backend-kube", Cond: &Cond{Terms: []Term{{ACL: "acme-challenge"}, {ACL: "kube"}}}}},
 				DefaultBackend: "be_kube_http"},
-			{Kind: Frontend, Name: "fe_tls", Settings: Settings{Mode: ModeTCP, TCPLog: true}, Binds: []Bind{{Address: "*:443"}},
+			{Kind: ProxyFrontend, Name: "fe_tls", Settings: Settings{Mode: ModeTCP, TCPLog: true}, Binds: []Bind{{Address: "*:443"}},
 				InspectDelay: 2 * time.Second,
 				TCPRequestContent: []TCPRule{{Action: TCPAccept, Cond: &Cond{Terms: []Term{{Anon: &Match{
 					Sample: Sample{Fetch: "req.ssl_hello_type"}, Patterns: []string{"1"}}}}}}},
 				UseBackends: []UseBackend{{Backend: "be_kube", Cond: &Cond{Terms: []Term{{Anon: &Match{
 					Sample: Sample{Fetch: "req.ssl_sni"}, Method: MatchEnd, Patterns: []string{".kube.example.com"}}}}}}},
 				DefaultBackend: "be_local_https"},
-			{Kind: Backend, Name: "be_local_https", Settings: Settings{Mode: ModeTCP},
+			{Kind: ProxyBackend, Name: "be_local_https", Settings: Settings{Mode: ModeTCP},
 				Servers: []Server{{Name: "https", Address: "127.0.0.1:443", ServerOptions: ServerOptions{SendProxyV2SSLCN: true}}}},
-			{Kind: Frontend, Name: "fe_https_local", Settings: httpMode,
+			{Kind: ProxyFrontend, Name: "fe_https_local", Settings: httpMode,
 				Binds: []Bind{{Address: "127.0.0.1:443", AcceptProxy: true, SSL: true, StrictSNI: true, Crt: []string{"$CERTS"}, ALPN: []string{"h2", "http/1.1"}}},
 				UseBackends: []UseBackend{{Backend: "be_kube_https", Cond: &Cond{Terms: []Term{{Anon: &Match{
 					Sample: Sample{Fetch: "hdr", Args: []string{"host"}}, IgnoreCase: true, Patterns: []string{"nsg.cc"}}}}}}},
@@ -92,7 +92,7 @@ func seedC() *Config {
 			kube("be_kube", ModeTCP, "10.0.0.10:443", ServerOptions{}),
 			kube("be_kube_https", ModeHTTP, "10.0.0.10:443", ServerOptions{SSL: true, Verify: "none"}),
 			kube("be_kube_http", ModeHTTP, "10.0.0.10:80", ServerOptions{}),
-			{Kind: Backend, Name: "letsencrypt-backend-kube", Settings: Settings{Mode: ModeHTTP},
+			{Kind: ProxyBackend, Name: "letsencrypt-backend-kube", Settings: Settings{Mode: ModeHTTP},
 				Servers: []Server{{Name: "acme", Address: "10.0.0.11:8080"}}},
 		},
 	}

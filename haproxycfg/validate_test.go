@@ -11,10 +11,10 @@ import (
 
 func TestValidateErrors(t *testing.T) {
 	be := func(name string) *Proxy {
-		return &Proxy{Kind: Backend, Name: name, Servers: []Server{{Name: "s1", Address: "10.0.0.1:80"}}}
+		return &Proxy{Kind: ProxyBackend, Name: name, Servers: []Server{{Name: "s1", Address: "10.0.0.1:80"}}}
 	}
 	fe := func(mod func(p *Proxy)) *Config {
-		p := &Proxy{Kind: Frontend, Name: "fe", Binds: []Bind{{Address: "*:80"}}, DefaultBackend: "be"}
+		p := &Proxy{Kind: ProxyFrontend, Name: "fe", Binds: []Bind{{Address: "*:80"}}, DefaultBackend: "be"}
 		mod(p)
 		return &Config{Proxies: []*Proxy{p, be("be")}}
 	}
@@ -29,9 +29,9 @@ func TestValidateErrors(t *testing.T) {
 	}{
 		{"bad proxy name", &Config{Proxies: []*Proxy{be("a b")}}, `"a b" is not a valid name`},
 		{"newline in name", &Config{Proxies: []*Proxy{be("a\nserver x")}}, "not a valid name"},
-		{"empty server address", &Config{Proxies: []*Proxy{{Kind: Backend, Name: "b", Servers: []Server{{Name: "s"}}}}}, "empty value"},
+		{"empty server address", &Config{Proxies: []*Proxy{{Kind: ProxyBackend, Name: "b", Servers: []Server{{Name: "s"}}}}}, "empty value"},
 		{"control byte", fe(func(p *Proxy) {
-			p.HTTPRequest = []HTTPRule{{Action: SetHeader, Name: "X", Value: Text("a\nb")}}
+			p.HTTPRequest = []HTTPRule{{Action: HTTPSetHeader, Name: "X", Value: Text("a\nb")}}
 		}), "control byte 0x0a"},
 		{"NUL", fe(func(p *Proxy) { p.Stats = &StatsPage{URI: "/a\x00"} }), "control byte 0x00"},
 		{"too many words", fe(func(p *Proxy) {
@@ -41,8 +41,8 @@ func TestValidateErrors(t *testing.T) {
 		{"dangling acl", fe(func(p *Proxy) {
 			p.UseBackends = []UseBackend{{Backend: "be", Cond: &Cond{Terms: []Term{{ACL: "missing"}}}}}
 		}), `no ACL named "missing"`},
-		{"dangling from", &Config{Proxies: []*Proxy{{Kind: Backend, Name: "b", From: "base"}}}, `no named defaults section "base"`},
-		{"dangling resolvers", &Config{Proxies: []*Proxy{{Kind: Backend, Name: "b", Servers: []Server{{Name: "s", Address: "x:1", ServerOptions: ServerOptions{Resolvers: "dns"}}}}}}, `no resolvers section named "dns"`},
+		{"dangling from", &Config{Proxies: []*Proxy{{Kind: ProxyBackend, Name: "b", From: "base"}}}, `no named defaults section "base"`},
+		{"dangling resolvers", &Config{Proxies: []*Proxy{{Kind: ProxyBackend, Name: "b", Servers: []Server{{Name: "s", Address: "x:1", ServerOptions: ServerOptions{Resolvers: "dns"}}}}}}, `no resolvers section named "dns"`},
 		{"brace pattern in anonymous ACL", fe(func(p *Proxy) {
 			p.UseBackends = []UseBackend{{Backend: "be", Cond: &Cond{Terms: []Term{{Anon: &Match{Sample: sniFetch, Patterns: []string{"}"}}}}}}}
 		}), "cannot be written inside braces"},
@@ -52,16 +52,16 @@ func TestValidateErrors(t *testing.T) {
 		{"bad env", fe(func(p *Proxy) { p.Binds[0] = Bind{Address: "*:443", SSL: true, Crt: []string{"$1"}} }), "not followed by a variable name"},
 		{"ssl without crt", fe(func(p *Proxy) { p.Binds[0].SSL = true }), "ssl needs crt"},
 		{"header leading blank", fe(func(p *Proxy) {
-			p.HTTPRequest = []HTTPRule{{Action: SetHeader, Name: "X", Value: Text(" a")}}
+			p.HTTPRequest = []HTTPRule{{Action: HTTPSetHeader, Name: "X", Value: Text(" a")}}
 		}), "leading or trailing spaces"},
 		{"duplicate proxy", &Config{Proxies: []*Proxy{be("b"), be("b")}}, `duplicate backend "b"`},
 		{"servers in frontend", fe(func(p *Proxy) { p.Servers = []Server{{Name: "s", Address: "1.2.3.4:5"}} }), "a frontend has no servers"},
 		{"found with patterns", fe(func(p *Proxy) {
 			p.UseBackends = []UseBackend{{Backend: "be", Cond: &Cond{Terms: []Term{{Anon: &Match{Sample: sniFetch, Method: MatchFound, Patterns: []string{"x"}}}}}}}
 		}), "-m found takes no patterns"},
-		{"two send-proxy", &Config{Proxies: []*Proxy{{Kind: Backend, Name: "b", Servers: []Server{{Name: "s", Address: "1.2.3.4:5", ServerOptions: ServerOptions{SendProxy: true, SendProxyV2: true}}}}}}, "more than one send-proxy"},
+		{"two send-proxy", &Config{Proxies: []*Proxy{{Kind: ProxyBackend, Name: "b", Servers: []Server{{Name: "s", Address: "1.2.3.4:5", ServerOptions: ServerOptions{SendProxy: true, SendProxyV2: true}}}}}}, "more than one send-proxy"},
 		{"bad redirect code", fe(func(p *Proxy) {
-			p.HTTPRequest = []HTTPRule{{Action: RedirectScheme, Value: Text("https"), Status: 200}}
+			p.HTTPRequest = []HTTPRule{{Action: HTTPRedirectScheme, Value: Text("https"), Status: 200}}
 		}), "redirect code 200"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,8 +85,8 @@ func TestValidateErrors(t *testing.T) {
 
 func TestValidateLineNumbers(t *testing.T) {
 	c := &Config{Proxies: []*Proxy{
-		{Kind: Backend, Name: "ok", Servers: []Server{{Name: "s", Address: "1.2.3.4:5"}}},
-		{Kind: Backend, Name: "bad", Servers: []Server{{Name: "s", Address: "1.2.3.4:5"}, {Name: "t\x01", Address: "1.2.3.4:6"}}},
+		{Kind: ProxyBackend, Name: "ok", Servers: []Server{{Name: "s", Address: "1.2.3.4:5"}}},
+		{Kind: ProxyBackend, Name: "bad", Servers: []Server{{Name: "s", Address: "1.2.3.4:5"}, {Name: "t\x01", Address: "1.2.3.4:6"}}},
 	}}
 	var e *Error
 	if err := c.Validate(); !errors.As(err, &e) || e.Line != 6 || e.Section != "backend bad" {
@@ -114,11 +114,11 @@ func TestMapFile(t *testing.T) {
 
 func TestLint(t *testing.T) {
 	c := &Config{Proxies: []*Proxy{
-		{Kind: Frontend, Name: "nodelay", Settings: Settings{Mode: ModeTCP}, Binds: []Bind{{Address: "*:443"}},
+		{Kind: ProxyFrontend, Name: "nodelay", Settings: Settings{Mode: ModeTCP}, Binds: []Bind{{Address: "*:443"}},
 			UseBackends: []UseBackend{{Backend: "b", Cond: &Cond{Terms: []Term{{Anon: &Match{Sample: sniFetch, Patterns: []string{"a"}}}}}}}},
-		{Kind: Frontend, Name: "httpintcp", Settings: Settings{Mode: ModeTCP}, Binds: []Bind{{Address: "*:80"}},
+		{Kind: ProxyFrontend, Name: "httpintcp", Settings: Settings{Mode: ModeTCP}, Binds: []Bind{{Address: "*:80"}},
 			UseBackends: []UseBackend{{Backend: "b", Cond: &Cond{Terms: []Term{{Anon: &Match{Sample: hostFetch, Patterns: []string{"a"}}}}}}}},
-		{Kind: Backend, Name: "b", Servers: []Server{{Name: "s", Address: "1.2.3.4:443", ServerOptions: ServerOptions{
+		{Kind: ProxyBackend, Name: "b", Servers: []Server{{Name: "s", Address: "1.2.3.4:443", ServerOptions: ServerOptions{
 			SSL: true, Verify: "none", Check: true, SNI: &Sample{Fetch: "str", Args: []string{"a"}}}}}},
 	}}
 	var got []string

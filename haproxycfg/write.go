@@ -354,7 +354,7 @@ func (w *writer) config(c *Config) {
 		if p == nil {
 			continue
 		}
-		if p.Kind == Backend || p.Kind == Listen {
+		if p.Kind == ProxyBackend || p.Kind == ProxyListen {
 			w.backends[p.Name] = true
 		}
 		k := string(p.Kind) + " " + p.Name
@@ -717,7 +717,7 @@ func (w *writer) proxy(p *Proxy) {
 	defer func() { w.acls = nil }()
 	w.begin(false)
 	switch p.Kind {
-	case Frontend, Backend, Listen:
+	case ProxyFrontend, ProxyBackend, ProxyListen:
 		w.key(string(p.Kind))
 	default:
 		w.fail("kind", "unknown proxy kind %q", p.Kind)
@@ -727,8 +727,8 @@ func (w *writer) proxy(p *Proxy) {
 	w.from(p.From)
 	w.end()
 	w.settings(&p.Settings)
-	front := p.Kind != Backend
-	back := p.Kind != Frontend
+	front := p.Kind != ProxyBackend
+	back := p.Kind != ProxyFrontend
 	if !front && (len(p.Binds) > 0 || len(p.UseBackends) > 0 || p.DefaultBackend != "") {
 		w.fail("", "a backend has no binds and no backend rules")
 	}
@@ -770,7 +770,7 @@ func (w *writer) proxy(p *Proxy) {
 	}
 	w.verbatimAt(&vs[groupACL], len(p.ACLs), len(p.ACLs))
 	w.verbatimAt(&vs[groupOther], 0, 0)
-	if p.Kind == Backend && len(p.TCPRequestConnection) > 0 {
+	if p.Kind == ProxyBackend && len(p.TCPRequestConnection) > 0 {
 		w.fail("tcp-request connection", "only frontends and listens accept connections")
 	}
 	for i, r := range p.TCPRequestConnection {
@@ -1174,7 +1174,7 @@ func (w *writer) httpRule(field string, r *HTTPRule) {
 	w.begin(true)
 	w.key("http-request")
 	switch r.Action {
-	case SetHeader, AddHeader:
+	case HTTPSetHeader, HTTPAddHeader:
 		w.key(string(r.Action))
 		w.token(field+" name", r.Name)
 		if n := len(r.Value); n > 0 && (r.Value[0].Expr == nil && strings.TrimLeft(r.Value[0].Text, " ") != r.Value[0].Text ||
@@ -1182,10 +1182,10 @@ func (w *writer) httpRule(field string, r *HTTPRule) {
 			w.fail(field+" value", "leading or trailing spaces are dropped from header values")
 		}
 		w.logFormat(field+" value", r.Value)
-	case DelHeader:
+	case HTTPDelHeader:
 		w.key(string(r.Action))
 		w.token(field+" name", r.Name)
-	case RedirectScheme, RedirectPrefix, RedirectLocation:
+	case HTTPRedirectScheme, HTTPRedirectPrefix, HTTPRedirectLocation:
 		w.keys(strings.Fields(string(r.Action))...)
 		w.logFormat(field+" value", r.Value)
 		if r.Status != 0 {
@@ -1197,7 +1197,7 @@ func (w *writer) httpRule(field string, r *HTTPRule) {
 			w.key("code")
 			w.int(r.Status)
 		}
-	case Return:
+	case HTTPReturn:
 		w.key("return")
 		if r.Status != 0 {
 			w.key("status")
@@ -1209,7 +1209,7 @@ func (w *writer) httpRule(field string, r *HTTPRule) {
 			w.key("lf-string")
 			w.logFormat(field+" value", r.Value)
 		}
-	case Deny:
+	case HTTPDeny:
 		w.key("deny")
 		if r.Status != 0 {
 			w.key("deny_status")

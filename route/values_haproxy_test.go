@@ -27,8 +27,8 @@ func limitsConfig() *hc.Config {
 		Defaults: []*hc.Defaults{{Settings: hc.Settings{Mode: hc.ModeHTTP,
 			Timeouts: hc.Timeouts{Connect: 5 * time.Second, Client: 30 * time.Second, Server: 30 * time.Second}}}},
 		Proxies: []*hc.Proxy{
-			{Kind: hc.Frontend, Name: "fe", Binds: []hc.Bind{{Address: "127.0.0.1:18080"}}, DefaultBackend: "be"},
-			{Kind: hc.Backend, Name: "be", Servers: []hc.Server{{Name: "s1", Address: "127.0.0.1:1"}}},
+			{Kind: hc.ProxyFrontend, Name: "fe", Binds: []hc.Bind{{Address: "127.0.0.1:18080"}}, DefaultBackend: "be"},
+			{Kind: hc.ProxyBackend, Name: "be", Servers: []hc.Server{{Name: "s1", Address: "127.0.0.1:1"}}},
 		},
 	}
 }
@@ -243,10 +243,10 @@ func TestAcceptedValuesHAProxy(t *testing.T) {
 	c := limitsConfig()
 	fe := c.Proxies[0]
 	for i, n := range headerNames {
-		fe.HTTPRequest = append(fe.HTTPRequest, hc.HTTPRule{Action: hc.SetHeader, Name: n, Value: hc.Text(headerValues[i%len(headerValues)])})
+		fe.HTTPRequest = append(fe.HTTPRequest, hc.HTTPRule{Action: hc.HTTPSetHeader, Name: n, Value: hc.Text(headerValues[i%len(headerValues)])})
 	}
 	for i, v := range headerValues {
-		fe.HTTPRequest = append(fe.HTTPRequest, hc.HTTPRule{Action: hc.SetHeader, Name: "X-V" + strconv.Itoa(i), Value: hc.Text(v)})
+		fe.HTTPRequest = append(fe.HTTPRequest, hc.HTTPRule{Action: hc.HTTPSetHeader, Name: "X-V" + strconv.Itoa(i), Value: hc.Text(v)})
 	}
 	for i, p := range prefixes {
 		name := "path" + strconv.Itoa(i)
@@ -254,7 +254,7 @@ func TestAcceptedValuesHAProxy(t *testing.T) {
 		fe.UseBackends = append(fe.UseBackends, hc.UseBackend{Backend: "be", Cond: &hc.Cond{Terms: []hc.Term{{ACL: name}}}})
 	}
 	for i, m := range methods {
-		c.Proxies = append(c.Proxies, &hc.Proxy{Kind: hc.Backend, Name: "chk" + strconv.Itoa(i),
+		c.Proxies = append(c.Proxies, &hc.Proxy{Kind: hc.ProxyBackend, Name: "chk" + strconv.Itoa(i),
 			HTTPCheck: &hc.HTTPCheck{Method: m, URI: targets[i%len(targets)], Host: "a.example.com"},
 			Servers:   []hc.Server{{Name: "s1", Address: "127.0.0.1:1", ServerOptions: hc.ServerOptions{Check: true}}}})
 	}
@@ -262,7 +262,7 @@ func TestAcceptedValuesHAProxy(t *testing.T) {
 		c.Global.Logs = append(c.Global.Logs, hc.Log{Address: l, Facility: "local0"})
 	}
 	c.Global.User, c.Global.Group = users[0], users[0]
-	c.Proxies = append(c.Proxies, &hc.Proxy{Kind: hc.Frontend, Name: "stats", Settings: hc.Settings{Mode: hc.ModeHTTP},
+	c.Proxies = append(c.Proxies, &hc.Proxy{Kind: hc.ProxyFrontend, Name: "stats", Settings: hc.Settings{Mode: hc.ModeHTTP},
 		Binds: []hc.Bind{{Address: "127.0.0.1:18404"}}, Stats: &hc.StatsPage{URI: prefixes[2]}})
 	if err := c.Validate(); err != nil {
 		t.Fatalf("the writer refuses values route accepts: %v", err)

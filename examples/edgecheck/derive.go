@@ -337,7 +337,7 @@ func (d *deriver) localFront(addr string) *haproxycfg.Proxy {
 	// The bind on that very address first, then one on every address.
 	var wild *haproxycfg.Proxy
 	for _, p := range d.cfg.Proxies {
-		if p == nil || p.Kind == haproxycfg.Backend {
+		if p == nil || p.Kind == haproxycfg.ProxyBackend {
 			continue
 		}
 		for _, b := range p.Binds {
@@ -402,7 +402,7 @@ type entry struct {
 func (d *deriver) entries() []entry {
 	var out []entry
 	for _, p := range d.cfg.Proxies {
-		if p == nil || p.Kind == haproxycfg.Backend {
+		if p == nil || p.Kind == haproxycfg.ProxyBackend {
 			continue
 		}
 		var fr *frontRules
@@ -670,7 +670,7 @@ func guessAddrs(cfg *haproxycfg.Config, gw *gatewayView) ([]string, string) {
 	}
 	var out []string
 	for _, p := range cfg.Proxies {
-		if p == nil || p.Kind == haproxycfg.Frontend {
+		if p == nil || p.Kind == haproxycfg.ProxyFrontend {
 			continue
 		}
 		for _, s := range p.Servers {
