@@ -18,15 +18,15 @@ func virtualServices(n int) []Object {
 	for i := range objs {
 		name := "svc-" + strconv.Itoa(i)
 		host := name + ".example.com"
-		vs := VirtualServiceSpec([]string{host, "*." + host}, []string{"edge", Mesh})
-		m := HTTPMatch([]string{"edge"}, 80)
-		m.Uri = URIPrefix("/api/" + name + "/")
-		hr := HTTPRouteTo(name, []*networking.HTTPMatchRequest{m},
-			HTTPDestination(name+".default.svc.cluster.local", 8080, 90),
-			HTTPDestination(name+"-canary.default.svc.cluster.local", 8080, 10))
-		hr.Headers = SetRequestHeaders(map[string]string{"x-route": name, "x-tier": "gateway"})
+		vs := virtualServiceSpec([]string{host, "*." + host}, []string{"edge", Mesh})
+		m := httpMatch([]string{"edge"}, 80)
+		m.Uri = uriPrefix("/api/" + name + "/")
+		hr := httpRouteTo(name, []*networking.HTTPMatchRequest{m},
+			httpDestination(name+".default.svc.cluster.local", 8080, 90),
+			httpDestination(name+"-canary.default.svc.cluster.local", 8080, 10))
+		hr.Headers = setRequestHeaders(map[string]string{"x-route": name, "x-tier": "gateway"})
 		vs.Http = []*networking.HTTPRoute{hr}
-		vs.Tls = []*networking.TLSRoute{TLSRouteTo([]string{host}, 443, []string{"edge"}, RouteDestination(name+".default.svc.cluster.local", 8443, 0))}
+		vs.Tls = []*networking.TLSRoute{tlsRouteTo([]string{host}, 443, []string{"edge"}, routeDestination(name+".default.svc.cluster.local", 8443, 0))}
 		objs[i] = NewVirtualService(name, "istio-system", vs)
 	}
 	return objs

@@ -23,9 +23,9 @@ import (
 // in the mesh in VirtualService gateways and matches.
 const Mesh = "mesh"
 
-// GatewaySpec returns a Gateway spec selecting the gateway workload by
+// gatewaySpec returns a Gateway spec selecting the gateway workload by
 // selector.
-func GatewaySpec(selector map[string]string, servers ...*networking.Server) *networking.Gateway {
+func gatewaySpec(selector map[string]string, servers ...*networking.Server) *networking.Gateway {
 	return &networking.Gateway{Selector: selector, Servers: servers}
 }
 
@@ -36,24 +36,24 @@ func server(portName, protocol string, port uint32, hosts []string) *networking.
 	}
 }
 
-// HTTPServer returns a plain HTTP server for hosts.
-func HTTPServer(portName string, port uint32, hosts ...string) *networking.Server {
+// httpServer returns a plain HTTP server for hosts.
+func httpServer(portName string, port uint32, hosts ...string) *networking.Server {
 	return server(portName, "HTTP", port, hosts)
 }
 
-// HTTPSRedirectServer returns an HTTP server that answers every request
+// httpsRedirectServer returns an HTTP server that answers every request
 // for hosts with a redirect to https (tls.httpsRedirect).
-func HTTPSRedirectServer(portName string, port uint32, hosts ...string) *networking.Server {
+func httpsRedirectServer(portName string, port uint32, hosts ...string) *networking.Server {
 	s := server(portName, "HTTP", port, hosts)
 	s.Tls = &networking.ServerTLSSettings{HttpsRedirect: true}
 	return s
 }
 
-// HTTPSServer returns an HTTPS server terminating TLS for hosts with mode
+// httpsServer returns an HTTPS server terminating TLS for hosts with mode
 // SIMPLE or MUTUAL (for MUTUAL the client CA is part of the credential).
 // One credential is written as credentialName, several (an RSA and an ECDSA
 // certificate) as credentialNames.
-func HTTPSServer(portName string, port uint32, mode networking.ServerTLSSettings_TLSmode, credentials []string, hosts ...string) *networking.Server {
+func httpsServer(portName string, port uint32, mode networking.ServerTLSSettings_TLSmode, credentials []string, hosts ...string) *networking.Server {
 	s := server(portName, "HTTPS", port, hosts)
 	s.Tls = &networking.ServerTLSSettings{Mode: mode}
 	if len(credentials) == 1 {
@@ -64,30 +64,30 @@ func HTTPSServer(portName string, port uint32, mode networking.ServerTLSSettings
 	return s
 }
 
-// PassthroughServer returns a TLS server that routes by SNI without
+// passthroughServer returns a TLS server that routes by SNI without
 // terminating (mode PASSTHROUGH).
-func PassthroughServer(portName string, port uint32, hosts ...string) *networking.Server {
+func passthroughServer(portName string, port uint32, hosts ...string) *networking.Server {
 	s := server(portName, "TLS", port, hosts)
 	s.Tls = &networking.ServerTLSSettings{Mode: networking.ServerTLSSettings_PASSTHROUGH}
 	return s
 }
 
-// TCPServer returns an opaque TCP server. No hosts means "*".
-func TCPServer(portName string, port uint32, hosts ...string) *networking.Server {
+// tcpServer returns an opaque TCP server. No hosts means "*".
+func tcpServer(portName string, port uint32, hosts ...string) *networking.Server {
 	if len(hosts) == 0 {
 		hosts = []string{"*"}
 	}
 	return server(portName, "TCP", port, hosts)
 }
 
-// VirtualServiceSpec returns a VirtualService spec for hosts bound to
+// virtualServiceSpec returns a VirtualService spec for hosts bound to
 // gateways (add [Mesh] to also bind sidecars).
-func VirtualServiceSpec(hosts, gateways []string) *networking.VirtualService {
+func virtualServiceSpec(hosts, gateways []string) *networking.VirtualService {
 	return &networking.VirtualService{Hosts: hosts, Gateways: gateways}
 }
 
-// Destination returns a destination host and port (0: no port).
-func Destination(host string, port uint32) *networking.Destination {
+// destination returns a destination host and port (0: no port).
+func destination(host string, port uint32) *networking.Destination {
 	d := &networking.Destination{Host: host}
 	if port != 0 {
 		d.Port = &networking.PortSelector{Number: port}
@@ -95,47 +95,47 @@ func Destination(host string, port uint32) *networking.Destination {
 	return d
 }
 
-// HTTPDestination returns a weighted HTTP route destination (weight 0: the
+// httpDestination returns a weighted HTTP route destination (weight 0: the
 // only destination).
-func HTTPDestination(host string, port uint32, weight int32) *networking.HTTPRouteDestination {
-	return &networking.HTTPRouteDestination{Destination: Destination(host, port), Weight: weight}
+func httpDestination(host string, port uint32, weight int32) *networking.HTTPRouteDestination {
+	return &networking.HTTPRouteDestination{Destination: destination(host, port), Weight: weight}
 }
 
-// RouteDestination returns a weighted TLS or TCP route destination.
-func RouteDestination(host string, port uint32, weight int32) *networking.RouteDestination {
-	return &networking.RouteDestination{Destination: Destination(host, port), Weight: weight}
+// routeDestination returns a weighted TLS or TCP route destination.
+func routeDestination(host string, port uint32, weight int32) *networking.RouteDestination {
+	return &networking.RouteDestination{Destination: destination(host, port), Weight: weight}
 }
 
-// HTTPMatch returns a match on the gateways a request came through and its
-// port (0: any); set its Uri with [URIPrefix] or [URIExact].
-func HTTPMatch(gateways []string, port uint32) *networking.HTTPMatchRequest {
+// httpMatch returns a match on the gateways a request came through and its
+// port (0: any); set its Uri with [uriPrefix] or [uriExact].
+func httpMatch(gateways []string, port uint32) *networking.HTTPMatchRequest {
 	return &networking.HTTPMatchRequest{Gateways: gateways, Port: port}
 }
 
-// URIPrefix returns a prefix match.
-func URIPrefix(prefix string) *networking.StringMatch {
+// uriPrefix returns a prefix match.
+func uriPrefix(prefix string) *networking.StringMatch {
 	return &networking.StringMatch{MatchType: &networking.StringMatch_Prefix{Prefix: prefix}}
 }
 
-// URIExact returns an exact match.
-func URIExact(s string) *networking.StringMatch {
+// uriExact returns an exact match.
+func uriExact(s string) *networking.StringMatch {
 	return &networking.StringMatch{MatchType: &networking.StringMatch_Exact{Exact: s}}
 }
 
-// HTTPRouteTo returns an HTTP route named name sending matching requests to
+// httpRouteTo returns an HTTP route named name sending matching requests to
 // dests.
-func HTTPRouteTo(name string, match []*networking.HTTPMatchRequest, dests ...*networking.HTTPRouteDestination) *networking.HTTPRoute {
+func httpRouteTo(name string, match []*networking.HTTPMatchRequest, dests ...*networking.HTTPRouteDestination) *networking.HTTPRoute {
 	return &networking.HTTPRoute{Name: name, Match: match, Route: dests}
 }
 
-// SetRequestHeaders returns header operations replacing request headers.
-func SetRequestHeaders(set map[string]string) *networking.Headers {
+// setRequestHeaders returns header operations replacing request headers.
+func setRequestHeaders(set map[string]string) *networking.Headers {
 	return &networking.Headers{Request: &networking.Headers_HeaderOperations{Set: set}}
 }
 
-// Redirect returns an HTTP redirect; empty scheme or authority and zero
+// redirect returns an HTTP redirect; empty scheme or authority and zero
 // port or code keep the request's (code: 301).
-func Redirect(scheme, authority string, port, code uint32) *networking.HTTPRedirect {
+func redirect(scheme, authority string, port, code uint32) *networking.HTTPRedirect {
 	r := &networking.HTTPRedirect{Scheme: scheme, Authority: authority, RedirectCode: code}
 	if port != 0 {
 		r.RedirectPort = &networking.HTTPRedirect_Port{Port: port}
@@ -143,17 +143,17 @@ func Redirect(scheme, authority string, port, code uint32) *networking.HTTPRedir
 	return r
 }
 
-// TLSRouteTo returns a TLS route matching sniHosts on port (0: any) through
+// tlsRouteTo returns a TLS route matching sniHosts on port (0: any) through
 // gateways (nil: all of the VirtualService's).
-func TLSRouteTo(sniHosts []string, port uint32, gateways []string, dests ...*networking.RouteDestination) *networking.TLSRoute {
+func tlsRouteTo(sniHosts []string, port uint32, gateways []string, dests ...*networking.RouteDestination) *networking.TLSRoute {
 	return &networking.TLSRoute{
 		Match: []*networking.TLSMatchAttributes{{SniHosts: sniHosts, Port: port, Gateways: gateways}},
 		Route: dests,
 	}
 }
 
-// TCPRouteTo returns a TCP route for connections to port (0: any).
-func TCPRouteTo(port uint32, dests ...*networking.RouteDestination) *networking.TCPRoute {
+// tcpRouteTo returns a TCP route for connections to port (0: any).
+func tcpRouteTo(port uint32, dests ...*networking.RouteDestination) *networking.TCPRoute {
 	r := &networking.TCPRoute{Route: dests}
 	if port != 0 {
 		r.Match = []*networking.L4MatchAttributes{{Port: port}}
@@ -161,16 +161,16 @@ func TCPRouteTo(port uint32, dests ...*networking.RouteDestination) *networking.
 	return r
 }
 
-// DestinationRuleSpec returns a DestinationRule for host with the given
+// destinationRuleSpec returns a DestinationRule for host with the given
 // client TLS settings.
-func DestinationRuleSpec(host string, tls *networking.ClientTLSSettings) *networking.DestinationRule {
+func destinationRuleSpec(host string, tls *networking.ClientTLSSettings) *networking.DestinationRule {
 	return &networking.DestinationRule{Host: host, TrafficPolicy: &networking.TrafficPolicy{Tls: tls}}
 }
 
-// OriginateTLS returns client TLS settings of mode SIMPLE: sni is the
+// originateTLS returns client TLS settings of mode SIMPLE: sni is the
 // server name sent, caCertificates the CA file that verifies the server
 // (empty: the system's), insecure skips verification.
-func OriginateTLS(sni, caCertificates string, insecure bool) *networking.ClientTLSSettings {
+func originateTLS(sni, caCertificates string, insecure bool) *networking.ClientTLSSettings {
 	t := &networking.ClientTLSSettings{Mode: networking.ClientTLSSettings_SIMPLE, Sni: sni, CaCertificates: caCertificates}
 	if insecure {
 		t.InsecureSkipVerify = wrapperspb.Bool(true)
@@ -178,24 +178,24 @@ func OriginateTLS(sni, caCertificates string, insecure bool) *networking.ClientT
 	return t
 }
 
-// DisableTLS returns client TLS settings of mode DISABLE (also turning off
+// disableTLS returns client TLS settings of mode DISABLE (also turning off
 // automatic mutual TLS toward the host).
-func DisableTLS() *networking.ClientTLSSettings {
+func disableTLS() *networking.ClientTLSSettings {
 	return &networking.ClientTLSSettings{Mode: networking.ClientTLSSettings_DISABLE}
 }
 
-// ServicePort returns a ServiceEntry port; an empty name is the protocol in
+// servicePort returns a ServiceEntry port; an empty name is the protocol in
 // lower case.
-func ServicePort(number uint32, protocol, name string) *networking.ServicePort {
+func servicePort(number uint32, protocol, name string) *networking.ServicePort {
 	if name == "" {
 		name = strings.ToLower(protocol)
 	}
 	return &networking.ServicePort{Number: number, Protocol: protocol, Name: name}
 }
 
-// ExternalServiceEntry returns a ServiceEntry registering hosts outside the
+// externalServiceEntry returns a ServiceEntry registering hosts outside the
 // mesh (location MESH_EXTERNAL), resolved by DNS.
-func ExternalServiceEntry(hosts []string, ports ...*networking.ServicePort) *networking.ServiceEntry {
+func externalServiceEntry(hosts []string, ports ...*networking.ServicePort) *networking.ServiceEntry {
 	return &networking.ServiceEntry{
 		Hosts:      hosts,
 		Ports:      ports,
@@ -204,10 +204,10 @@ func ExternalServiceEntry(hosts []string, ports ...*networking.ServicePort) *net
 	}
 }
 
-// StaticServiceEntry returns a ServiceEntry registering host with fixed
+// staticServiceEntry returns a ServiceEntry registering host with fixed
 // endpoints at location (MESH_EXTERNAL or MESH_INTERNAL): resolution STATIC
 // when every endpoint is an IP address, DNS otherwise.
-func StaticServiceEntry(host string, location networking.ServiceEntry_Location, endpoints []string, ports ...*networking.ServicePort) *networking.ServiceEntry {
+func staticServiceEntry(host string, location networking.ServiceEntry_Location, endpoints []string, ports ...*networking.ServicePort) *networking.ServiceEntry {
 	se := &networking.ServiceEntry{
 		Hosts:      []string{host},
 		Ports:      ports,
@@ -231,14 +231,14 @@ const (
 	TLSInspectorFilterType  = "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
 )
 
-// ProxyProtocolEnvoyFilter returns the legacy way (before Istio 1.23's
+// proxyProtocolEnvoyFilter returns the legacy way (before Istio 1.23's
 // gatewayTopology.proxyProtocol) to make the gateway workloads selected by
 // selector accept the PROXY protocol: a LISTENER_FILTER patch in the
 // GATEWAY context that inserts proxy_protocol first, before the
 // tls_inspector Istio already puts on TLS ports (a LISTENER MERGE would
 // append it after that one), with its typed_config (current Envoy refuses
 // filters without one).
-func ProxyProtocolEnvoyFilter(selector map[string]string) *networking.EnvoyFilter {
+func proxyProtocolEnvoyFilter(selector map[string]string) *networking.EnvoyFilter {
 	return &networking.EnvoyFilter{
 		WorkloadSelector: &networking.WorkloadSelector{Labels: selector},
 		ConfigPatches: []*networking.EnvoyFilter_EnvoyConfigObjectPatch{{
@@ -257,10 +257,10 @@ func ProxyProtocolEnvoyFilter(selector map[string]string) *networking.EnvoyFilte
 	}
 }
 
-// AccessLogTelemetry returns a Telemetry enabling access logs with the
+// accessLogTelemetry returns a Telemetry enabling access logs with the
 // given providers (none: Istio's built-in "envoy") for the workloads
 // selected by selector (nil: every workload of the namespace).
-func AccessLogTelemetry(selector map[string]string, providers ...string) *telemetry.Telemetry {
+func accessLogTelemetry(selector map[string]string, providers ...string) *telemetry.Telemetry {
 	if len(providers) == 0 {
 		providers = []string{"envoy"}
 	}
@@ -275,10 +275,10 @@ func AccessLogTelemetry(selector map[string]string, providers ...string) *teleme
 	return t
 }
 
-// GatewayTopology returns the gateway topology settings: numTrustedProxies
+// gatewayTopology returns the gateway topology settings: numTrustedProxies
 // (0: unset) and, with proxyProtocol, the PROXY protocol on every gateway
 // listener (Istio 1.23 and later).
-func GatewayTopology(numTrustedProxies uint32, proxyProtocol bool) *meshv1alpha1.Topology {
+func gatewayTopology(numTrustedProxies uint32, proxyProtocol bool) *meshv1alpha1.Topology {
 	t := &meshv1alpha1.Topology{NumTrustedProxies: numTrustedProxies}
 	if proxyProtocol {
 		t.ProxyProtocol = &meshv1alpha1.Topology_ProxyProtocolConfiguration{}
@@ -286,10 +286,10 @@ func GatewayTopology(numTrustedProxies uint32, proxyProtocol bool) *meshv1alpha1
 	return t
 }
 
-// MeshConfigTopology returns a MeshConfig whose defaultConfig (the proxy
+// meshConfigTopology returns a MeshConfig whose defaultConfig (the proxy
 // configuration of every workload, gateways included) carries t as
 // gatewayTopology.
-func MeshConfigTopology(t *meshv1alpha1.Topology) *meshv1alpha1.MeshConfig {
+func meshConfigTopology(t *meshv1alpha1.Topology) *meshv1alpha1.MeshConfig {
 	return &meshv1alpha1.MeshConfig{DefaultConfig: &meshv1alpha1.ProxyConfig{GatewayTopology: t}}
 }
 

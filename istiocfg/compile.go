@@ -95,44 +95,46 @@ func tlsMode(m route.TLSMode) networking.ServerTLSSettings_TLSmode {
 }
 
 func (k *compiler) gateway() {
-	spec := GatewaySpec(k.gp.Selector)
-	redirects := GatewaySpec(k.gp.Selector)
 	httpPorts := map[int]bool{}
 	for _, s := range k.gp.Servers {
-		port := uint32(s.Port)
-		var srv *networking.Server
-		switch {
-		case s.HTTPSRedirect:
-			redirects.Servers = append(redirects.Servers, HTTPSRedirectServer(s.Name, port, s.Hosts...))
-			continue
-		case s.Protocol == route.HTTPS && len(s.Hosts) > 1 && slices.Contains(s.Hosts, "*"):
-			// Istio writes no server names for a filter chain with "*"
-			// among its hosts: the other hosts would lose their SNI to any
-			// more specific chain of the port. "*" gets a server of its own.
-			rest := slices.DeleteFunc(slices.Clone(s.Hosts), func(h string) bool { return h == "*" })
-			spec.Servers = append(spec.Servers, HTTPSServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, rest...))
-			srv = HTTPSServer(s.Name+"-any", port, tlsMode(s.Mode), []string{s.Credential}, "*")
-		case s.Protocol == route.HTTPS:
-			srv = HTTPSServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, s.Hosts...)
-		case s.Protocol == route.TLS:
-			srv = PassthroughServer(s.Name, port, s.Hosts...)
-		case s.Protocol == route.TCP:
-			srv = TCPServer(s.Name, port, s.Hosts...)
-		default:
-			srv = HTTPServer(s.Name, port, s.Hosts...)
-		}
-		if s.Protocol == route.HTTP || s.Protocol == route.HTTPS {
+		if !s.HTTPSRedirect && (s.Protocol == route.HTTP || s.Protocol == route.HTTPS) {
 			httpPorts[s.Port] = true
 		}
-		spec.Servers = append(spec.Servers, srv)
 	}
 	k.httpPorts = len(httpPorts)
-	if len(spec.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gw, k.rns, spec))
+	for _, o := range k.gp.Gateways {
+		spec := gatewaySpec(k.gp.Selector)
+		for _, pc := range o.Servers {
+			spec.Servers = append(spec.Servers, gatewayServers(&k.gp.Servers[pc.Server], pc.Hosts)...)
+		}
+		k.res.Objects = append(k.res.Objects, NewGateway(o.Name, k.rns, spec))
 	}
-	if len(redirects.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gp.RedirectGateway, k.rns, redirects))
+}
+
+// gatewayServers returns the Gateway servers of s for hosts (all of its
+// hosts, or the share one Gateway object holds).
+func gatewayServers(s *route.GatewayServer, hosts []string) []*networking.Server {
+	port := uint32(s.Port)
+	switch {
+	case s.HTTPSRedirect:
+		return []*networking.Server{httpsRedirectServer(s.Name, port, hosts...)}
+	case s.Protocol == route.HTTPS && len(hosts) > 1 && slices.Contains(hosts, "*"):
+		// Istio writes no server names for a filter chain with "*"
+		// among its hosts: the other hosts would lose their SNI to any
+		// more specific chain of the port. "*" gets a server of its own.
+		rest := slices.DeleteFunc(slices.Clone(hosts), func(h string) bool { return h == "*" })
+		return []*networking.Server{
+			httpsServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, rest...),
+			httpsServer(s.Name+"-any", port, tlsMode(s.Mode), []string{s.Credential}, "*"),
+		}
+	case s.Protocol == route.HTTPS:
+		return []*networking.Server{httpsServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, hosts...)}
+	case s.Protocol == route.TLS:
+		return []*networking.Server{passthroughServer(s.Name, port, hosts...)}
+	case s.Protocol == route.TCP:
+		return []*networking.Server{tcpServer(s.Name, port, hosts...)}
 	}
+	return []*networking.Server{httpServer(s.Name, port, hosts...)}
 }
 
 // virtualServices writes one VirtualService per set of gateway hosts, named
@@ -278,14 +280,25 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 			httpPorts[rp.Gateway.Port] = true
 		}
 	}
-	gateways := []string{k.gw}
+	gateways := slices.Clone(rs[0].Gateway.Gateways)
 	var gwMatch []string
 	if mesh {
+		gwMatch = slices.Clone(gateways)
 		gateways = append(gateways, Mesh)
-		gwMatch = []string{k.gw}
+	}
+	// l4Match are the gateways a TLS or TCP route of rp matches: with
+	// several Gateway objects bound, the one holding rp's server hosts
+	// (Istio builds a passed-through server's filter chains from every
+	// match of every VirtualService its Gateway binds, whatever the
+	// server's hosts are).
+	l4Match := func(rp *route.RoutePlan) []string {
+		if mesh || len(rp.Gateway.Gateways) > 1 {
+			return []string{rp.Gateway.ServerGateway}
+		}
+		return nil
 	}
 	needPort := len(httpPorts) > 1 || mesh || k.httpPorts > 1
-	spec := VirtualServiceSpec(rs[0].Gateway.Hosts, gateways)
+	spec := virtualServiceSpec(rs[0].Gateway.Hosts, gateways)
 	spec.ExportTo = rs[0].Gateway.ExportTo
 
 	sorted := slices.Clone(rs)
@@ -337,7 +350,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 		case route.HTTP:
 			spec.Http = append(spec.Http, k.httpRoute(rp, gwMatch, needPort))
 		case route.TLS:
-			tr := TLSRouteTo(h.Hosts, port, gwMatch, l4Dests(h.Destinations)...)
+			tr := tlsRouteTo(h.Hosts, port, l4Match(rp), l4Dests(h.Destinations)...)
 			if len(h.Hosts) > 1 && slices.Contains(h.Hosts, "*") {
 				// As for servers: "*" in a match's sniHosts makes its
 				// filter chain take every name; the other names keep
@@ -350,7 +363,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 			}
 			spec.Tls = append(spec.Tls, tr)
 		case route.TCP:
-			tr := TCPRouteTo(port, l4Dests(h.Destinations)...)
+			tr := tcpRouteTo(port, l4Dests(h.Destinations)...)
 			tr.Match[0].Gateways = gwMatch
 			spec.Tcp = append(spec.Tcp, tr)
 		}
@@ -361,11 +374,11 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 			// these hosts' virtual hosts, in VirtualService order: the
 			// redirect must not come first).
 			redirected[h.Port] = true
-			m := HTTPMatch(gwMatch, 0)
+			m := httpMatch(gwMatch, 0)
 			if needPort {
 				m.Port = port
 			}
-			hr := &networking.HTTPRoute{Name: "redirect-https-" + strconv.Itoa(h.Port), Redirect: Redirect("https", "", 0, 0)}
+			hr := &networking.HTTPRoute{Name: "redirect-https-" + strconv.Itoa(h.Port), Redirect: redirect("https", "", 0, 0)}
 			uncovered := k.uncoveredHosts(rs[0].Gateway.Hosts, rp.Listener, h.Port)
 			switch {
 			case len(uncovered) == 0:
@@ -394,11 +407,11 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 		meshDone[mk] = true
 		switch h.Kind {
 		case route.HTTP:
-			meshHTTP = append(meshHTTP, HTTPRouteTo(r.Name+"-mesh", []*networking.HTTPMatchRequest{HTTPMatch([]string{Mesh}, port)}, HTTPDestination(d.Host, uint32(d.Port), 0)))
+			meshHTTP = append(meshHTTP, httpRouteTo(r.Name+"-mesh", []*networking.HTTPMatchRequest{httpMatch([]string{Mesh}, port)}, httpDestination(d.Host, uint32(d.Port), 0)))
 		case route.TLS:
-			meshTLS = append(meshTLS, TLSRouteTo(h.Hosts, port, []string{Mesh}, RouteDestination(d.Host, uint32(d.Port), 0)))
+			meshTLS = append(meshTLS, tlsRouteTo(h.Hosts, port, []string{Mesh}, routeDestination(d.Host, uint32(d.Port), 0)))
 		case route.TCP:
-			tr := TCPRouteTo(port, RouteDestination(d.Host, uint32(d.Port), 0))
+			tr := tcpRouteTo(port, routeDestination(d.Host, uint32(d.Port), 0))
 			tr.Match[0].Gateways = []string{Mesh}
 			meshTCP = append(meshTCP, tr)
 		}
@@ -415,20 +428,20 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 // and headers.
 func (k *compiler) httpRoute(rp *route.RoutePlan, gwMatch []string, needPort bool) *networking.HTTPRoute {
 	r, h := rp.Route, rp.Gateway
-	m := HTTPMatch(gwMatch, 0)
+	m := httpMatch(gwMatch, 0)
 	if needPort {
 		m.Port = uint32(h.Port)
 	}
 	if r.PathPrefix != "" {
-		m.Uri = URIPrefix(r.PathPrefix)
+		m.Uri = uriPrefix(r.PathPrefix)
 	}
 	var match []*networking.HTTPMatchRequest
 	if m.Port != 0 || m.Uri != nil || len(m.Gateways) > 0 {
 		match = []*networking.HTTPMatchRequest{m}
 	}
-	hr := HTTPRouteTo(r.Name, match)
+	hr := httpRouteTo(r.Name, match)
 	if rd := r.Redirect; rd != nil {
-		hr.Redirect = Redirect(rd.Scheme, rd.Host, uint32(rd.Port), uint32(rd.Code))
+		hr.Redirect = redirect(rd.Scheme, rd.Host, uint32(rd.Port), uint32(rd.Code))
 	} else {
 		hr.Route = httpDests(h.Destinations)
 	}
@@ -439,7 +452,7 @@ func (k *compiler) httpRoute(rp *route.RoutePlan, gwMatch []string, needPort boo
 			// literal.
 			set[x.Name] = strings.ReplaceAll(x.Value, "%", "%%")
 		}
-		hr.Headers = SetRequestHeaders(set)
+		hr.Headers = setRequestHeaders(set)
 	}
 	return hr
 }
@@ -482,7 +495,7 @@ func servesAllPaths(rs []*route.RoutePlan, l *route.Listener) bool {
 func httpDests(ds []route.Destination) []*networking.HTTPRouteDestination {
 	out := make([]*networking.HTTPRouteDestination, len(ds))
 	for i, d := range ds {
-		out[i] = HTTPDestination(d.Host, uint32(d.Port), int32(d.Weight))
+		out[i] = httpDestination(d.Host, uint32(d.Port), int32(d.Weight))
 	}
 	return out
 }
@@ -490,7 +503,7 @@ func httpDests(ds []route.Destination) []*networking.HTTPRouteDestination {
 func l4Dests(ds []route.Destination) []*networking.RouteDestination {
 	out := make([]*networking.RouteDestination, len(ds))
 	for i, d := range ds {
-		out[i] = RouteDestination(d.Host, uint32(d.Port), int32(d.Weight))
+		out[i] = routeDestination(d.Host, uint32(d.Port), int32(d.Weight))
 	}
 	return out
 }
@@ -507,7 +520,7 @@ func (k *compiler) backends() {
 					proto = "HTTP"
 				}
 			}
-			se := ExternalServiceEntry([]string{gb.Host}, ServicePort(uint32(b.External.Port), proto, ""))
+			se := externalServiceEntry([]string{gb.Host}, servicePort(uint32(b.External.Port), proto, ""))
 			se.ExportTo = gb.ExportTo
 			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.rns, se))
 		case len(b.Servers) > 0:
@@ -516,11 +529,11 @@ func (k *compiler) backends() {
 			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.rns, se))
 		}
 		if t := b.TLS; t != nil {
-			tls := DisableTLS()
+			tls := disableTLS()
 			if !t.Disable {
-				tls = OriginateTLS(gb.SNI, t.CAFile, t.InsecureSkipVerify)
+				tls = originateTLS(gb.SNI, t.CAFile, t.InsecureSkipVerify)
 			}
-			dr := DestinationRuleSpec(gb.Host, tls)
+			dr := destinationRuleSpec(gb.Host, tls)
 			dr.ExportTo = gb.ExportTo
 			k.res.Objects = append(k.res.Objects, NewDestinationRule(gb.Name, k.rns, dr))
 		}
@@ -548,30 +561,30 @@ func staticEntry(gb route.GatewayBackend) *networking.ServiceEntry {
 		if perProto[p.Protocol] > 1 {
 			name += "-" + strconv.Itoa(p.Port)
 		}
-		sps = append(sps, ServicePort(uint32(p.Port), string(p.Protocol), name))
+		sps = append(sps, servicePort(uint32(p.Port), string(p.Protocol), name))
 	}
-	return StaticServiceEntry(gb.Host, networking.ServiceEntry_MESH_EXTERNAL, addrs, sps...)
+	return staticServiceEntry(gb.Host, networking.ServiceEntry_MESH_EXTERNAL, addrs, sps...)
 }
 
 func (k *compiler) telemetry() {
 	if k.gp.AccessLog == "" {
 		return
 	}
-	k.res.Objects = append(k.res.Objects, NewTelemetry(k.gp.AccessLog, k.ns, AccessLogTelemetry(k.gp.Selector)))
+	k.res.Objects = append(k.res.Objects, NewTelemetry(k.gp.AccessLog, k.ns, accessLogTelemetry(k.gp.Selector)))
 }
 
 func (k *compiler) topology() error {
 	n := k.gp.NumTrustedProxies
 	native := k.gp.ProxyProtocol == route.GatewayProxyNative
 	if native || n > 0 {
-		v, err := ProxyConfigAnnotationValue(GatewayTopology(uint32(n), native))
+		v, err := ProxyConfigAnnotationValue(gatewayTopology(uint32(n), native))
 		if err != nil {
 			return err
 		}
 		k.res.GatewayPodAnnotations = map[string]string{ProxyConfigAnnotation: v}
 	}
 	if k.gp.ProxyProtocolFilter != "" {
-		k.res.Objects = append(k.res.Objects, NewEnvoyFilter(k.gp.ProxyProtocolFilter, k.ns, ProxyProtocolEnvoyFilter(k.gp.Selector)))
+		k.res.Objects = append(k.res.Objects, NewEnvoyFilter(k.gp.ProxyProtocolFilter, k.ns, proxyProtocolEnvoyFilter(k.gp.Selector)))
 	}
 	return nil
 }

@@ -8,10 +8,9 @@
 // around an istio.io/api spec message, without k8s.io/apimachinery.
 // [NewGateway], [NewVirtualService], [NewDestinationRule],
 // [NewServiceEntry], [NewEnvoyFilter], [NewTelemetry] and
-// [NewIstioOperator] make one; builders such as [HTTPSServer],
-// [PassthroughServer], [HTTPRouteTo], [TLSRouteTo], [ExternalServiceEntry],
-// [ProxyProtocolEnvoyFilter], [AccessLogTelemetry] and [GatewayTopology]
-// make the specs, which stay ordinary messages callers may adjust.
+// [NewIstioOperator] make one around a spec that is an ordinary istio.io/api
+// message, built as a struct literal (see ExampleWriteYAML) or taken from a
+// compiled [Result] and adjusted.
 //
 // # YAML
 //

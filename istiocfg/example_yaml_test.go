@@ -12,9 +12,20 @@ import (
 // Enums whose zero value is the choice (PASSTHROUGH, DISABLE,
 // MESH_EXTERNAL) are written, unlike with jsonpb.
 func ExampleWriteYAML() {
-	gw := istiocfg.GatewaySpec(map[string]string{"istio": "ingressgateway"},
-		istiocfg.PassthroughServer("tls", 443, "nginx.example.com"))
-	dr := istiocfg.DestinationRuleSpec("localhost.local", istiocfg.DisableTLS())
+	gw := &networking.Gateway{
+		Selector: map[string]string{"istio": "ingressgateway"},
+		Servers: []*networking.Server{{
+			Port:  &networking.Port{Number: 443, Protocol: "TLS", Name: "tls"},
+			Hosts: []string{"nginx.example.com"},
+			Tls:   &networking.ServerTLSSettings{Mode: networking.ServerTLSSettings_PASSTHROUGH},
+		}},
+	}
+	dr := &networking.DestinationRule{
+		Host: "localhost.local",
+		TrafficPolicy: &networking.TrafficPolicy{
+			Tls: &networking.ClientTLSSettings{Mode: networking.ClientTLSSettings_DISABLE},
+		},
+	}
 	err := istiocfg.WriteYAML(os.Stdout,
 		istiocfg.NewGateway("proxy", "istio-system", gw),
 		istiocfg.NewDestinationRule("localhost", "istio-system", dr))

@@ -46,7 +46,8 @@ type ObjectMeta struct {
 // message, without k8s.io/apimachinery.
 //
 // Spec is the object's spec message: *networking.Gateway for a Gateway,
-// *telemetry.Telemetry for a Telemetry, and so on (see [NewSpec]). An
+// *telemetry.Telemetry for a Telemetry, and so on (the constructors below
+// say which). An
 // IstioOperator has no Go type in istio.io/api; drawbridge only writes its
 // spec.meshConfig, so its Spec is a *meshv1alpha1.MeshConfig written under
 // spec.meshConfig.
@@ -99,9 +100,9 @@ func NewIstioOperator(name, namespace string, mesh *meshv1alpha1.MeshConfig) Obj
 	return Object{APIVersion: InstallV1Alpha1, Kind: KindIstioOperator, Metadata: ObjectMeta{Name: name, Namespace: namespace}, Spec: mesh}
 }
 
-// NewSpec returns a new, empty spec message for the given apiVersion and
+// newSpec returns a new, empty spec message for the given apiVersion and
 // kind, or false when drawbridge does not know the pair.
-func NewSpec(apiVersion, kind string) (proto.Message, bool) {
+func newSpec(apiVersion, kind string) (proto.Message, bool) {
 	switch apiVersion {
 	case NetworkingV1, NetworkingV1Alpha3, "networking.istio.io/v1beta1":
 		switch kind {

@@ -19,7 +19,7 @@ import (
 // here; the conformance tests check what the API server accepts. Empty
 // documents are skipped. Errors are [*Error] values.
 //
-// The apiVersions and kinds read, each into the Go type of [NewSpec]:
+// The apiVersions and kinds read, each into its istio.io/api Go type:
 //
 //	networking.istio.io/v1, v1beta1, v1alpha3   Gateway, VirtualService,
 //	                                            DestinationRule, ServiceEntry

@@ -18,9 +18,9 @@ const (
 // read by [ReadYAML] into a *securityv1beta1.AuthorizationPolicy.
 const KindAuthorizationPolicy = "AuthorizationPolicy"
 
-// readSpec is [NewSpec] with the kinds drawbridge reads but never writes.
+// readSpec is [newSpec] with the kinds drawbridge reads but never writes.
 func readSpec(apiVersion, kind string) (proto.Message, bool) {
-	if m, ok := NewSpec(apiVersion, kind); ok {
+	if m, ok := newSpec(apiVersion, kind); ok {
 		return m, true
 	}
 	if (apiVersion == SecurityV1 || apiVersion == SecurityV1Beta1) && kind == KindAuthorizationPolicy {

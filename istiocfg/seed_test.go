@@ -17,42 +17,42 @@ var ingress = map[string]string{"istio": "ingressgateway"}
 var seeds = map[string]func() []Object{
 	// Istio's samples/bookinfo/networking/bookinfo-gateway.yaml.
 	"seed-bookinfo": func() []Object {
-		vs := VirtualServiceSpec([]string{"*"}, []string{"bookinfo-gateway"})
+		vs := virtualServiceSpec([]string{"*"}, []string{"bookinfo-gateway"})
 		var match []*networking.HTTPMatchRequest
-		for _, u := range []*networking.StringMatch{URIExact("/productpage"), URIPrefix("/static"), URIExact("/login"), URIExact("/logout"), URIPrefix("/api/v1/products")} {
-			m := HTTPMatch(nil, 0)
+		for _, u := range []*networking.StringMatch{uriExact("/productpage"), uriPrefix("/static"), uriExact("/login"), uriExact("/logout"), uriPrefix("/api/v1/products")} {
+			m := httpMatch(nil, 0)
 			m.Uri = u
 			match = append(match, m)
 		}
-		vs.Http = []*networking.HTTPRoute{HTTPRouteTo("", match, HTTPDestination("productpage", 9080, 0))}
+		vs.Http = []*networking.HTTPRoute{httpRouteTo("", match, httpDestination("productpage", 9080, 0))}
 		return []Object{
-			NewGateway("bookinfo-gateway", "", GatewaySpec(ingress, HTTPServer("http", 80, "*"))),
+			NewGateway("bookinfo-gateway", "", gatewaySpec(ingress, httpServer("http", 80, "*"))),
 			NewVirtualService("bookinfo", "", vs),
 		}
 	},
 	// The blog post "Istio as a Proxy for External Services".
 	"seed-proxy-blog": func() []Object {
-		httpbin := VirtualServiceSpec([]string{"httpbin.org"}, []string{"proxy", Mesh})
-		m := HTTPMatch([]string{"proxy"}, 80)
-		m.Uri = URIPrefix("/status")
+		httpbin := virtualServiceSpec([]string{"httpbin.org"}, []string{"proxy", Mesh})
+		m := httpMatch([]string{"proxy"}, 80)
+		m.Uri = uriPrefix("/status")
 		httpbin.Http = []*networking.HTTPRoute{
-			HTTPRouteTo("", []*networking.HTTPMatchRequest{m}, HTTPDestination("httpbin.org", 80, 0)),
-			HTTPRouteTo("", []*networking.HTTPMatchRequest{HTTPMatch([]string{Mesh}, 80)}, HTTPDestination("localhost.local", 80, 0)),
+			httpRouteTo("", []*networking.HTTPMatchRequest{m}, httpDestination("httpbin.org", 80, 0)),
+			httpRouteTo("", []*networking.HTTPMatchRequest{httpMatch([]string{Mesh}, 80)}, httpDestination("localhost.local", 80, 0)),
 		}
-		cnn := VirtualServiceSpec([]string{"edition.cnn.com"}, []string{"proxy", Mesh})
+		cnn := virtualServiceSpec([]string{"edition.cnn.com"}, []string{"proxy", Mesh})
 		cnn.Tls = []*networking.TLSRoute{
-			TLSRouteTo([]string{"edition.cnn.com"}, 443, []string{"proxy"}, RouteDestination("edition.cnn.com", 443, 0)),
-			TLSRouteTo([]string{"edition.cnn.com"}, 443, []string{Mesh}, RouteDestination("localhost.local", 443, 0)),
+			tlsRouteTo([]string{"edition.cnn.com"}, 443, []string{"proxy"}, routeDestination("edition.cnn.com", 443, 0)),
+			tlsRouteTo([]string{"edition.cnn.com"}, 443, []string{Mesh}, routeDestination("localhost.local", 443, 0)),
 		}
-		localTLS := DisableTLS()
+		localTLS := disableTLS()
 		localTLS.Sni = "localhost.local"
 		return []Object{
-			NewGateway("proxy", "", GatewaySpec(ingress, HTTPServer("http", 80, "httpbin.org"), PassthroughServer("tls", 443, "edition.cnn.com"))),
-			NewServiceEntry("httpbin-ext", "", ExternalServiceEntry([]string{"httpbin.org"}, ServicePort(80, "HTTP", "http"))),
-			NewServiceEntry("cnn", "", ExternalServiceEntry([]string{"edition.cnn.com"}, ServicePort(443, "TLS", "tls"))),
-			NewServiceEntry("localhost", "", StaticServiceEntry("localhost.local", networking.ServiceEntry_MESH_EXTERNAL, []string{"127.0.0.1"},
-				ServicePort(80, "HTTP", "http"), ServicePort(443, "TLS", "tls"))),
-			NewDestinationRule("localhost", "", DestinationRuleSpec("localhost.local", localTLS)),
+			NewGateway("proxy", "", gatewaySpec(ingress, httpServer("http", 80, "httpbin.org"), passthroughServer("tls", 443, "edition.cnn.com"))),
+			NewServiceEntry("httpbin-ext", "", externalServiceEntry([]string{"httpbin.org"}, servicePort(80, "HTTP", "http"))),
+			NewServiceEntry("cnn", "", externalServiceEntry([]string{"edition.cnn.com"}, servicePort(443, "TLS", "tls"))),
+			NewServiceEntry("localhost", "", staticServiceEntry("localhost.local", networking.ServiceEntry_MESH_EXTERNAL, []string{"127.0.0.1"},
+				servicePort(80, "HTTP", "http"), servicePort(443, "TLS", "tls"))),
+			NewDestinationRule("localhost", "", destinationRuleSpec("localhost.local", localTLS)),
 			NewVirtualService("httpbin", "", httpbin),
 			NewVirtualService("cnn", "", cnn),
 		}
@@ -63,17 +63,17 @@ var seeds = map[string]func() []Object{
 	// gatewayTopology.proxyProtocol.
 	"seed-network-topology": func() []Object {
 		return []Object{
-			NewEnvoyFilter("proxy-protocol", "istio-system", ProxyProtocolEnvoyFilter(ingress)),
-			NewIstioOperator("topology", "istio-system", MeshConfigTopology(GatewayTopology(2, false))),
-			NewIstioOperator("proxy-protocol", "istio-system", MeshConfigTopology(GatewayTopology(0, true))),
+			NewEnvoyFilter("proxy-protocol", "istio-system", proxyProtocolEnvoyFilter(ingress)),
+			NewIstioOperator("topology", "istio-system", meshConfigTopology(gatewayTopology(2, false))),
+			NewIstioOperator("proxy-protocol", "istio-system", meshConfigTopology(gatewayTopology(0, true))),
 		}
 	},
 	// Istio's "Envoy Access Logs": mesh-wide, and for the ingress gateway
 	// only.
 	"seed-access-log": func() []Object {
 		return []Object{
-			NewTelemetry("mesh-default", "istio-system", AccessLogTelemetry(nil, "envoy")),
-			NewTelemetry("ingress-access-log", "istio-system", AccessLogTelemetry(ingress)),
+			NewTelemetry("mesh-default", "istio-system", accessLogTelemetry(nil, "envoy")),
+			NewTelemetry("ingress-access-log", "istio-system", accessLogTelemetry(ingress)),
 		}
 	},
 }

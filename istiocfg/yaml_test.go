@@ -77,15 +77,15 @@ func TestZeroEnums(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"passthrough", NewGateway("g", "ns", GatewaySpec(ingress, PassthroughServer("tls", 443, "a.example.com"))),
+		{"passthrough", NewGateway("g", "ns", gatewaySpec(ingress, passthroughServer("tls", 443, "a.example.com"))),
 			[]string{"    tls:\n      mode: PASSTHROUGH\n"}, nil},
-		{"redirect only", NewGateway("g", "ns", GatewaySpec(ingress, HTTPSRedirectServer("http", 80, "*"))),
+		{"redirect only", NewGateway("g", "ns", gatewaySpec(ingress, httpsRedirectServer("http", 80, "*"))),
 			[]string{"    tls:\n      httpsRedirect: true\n"}, []string{"mode:"}},
-		{"disable", NewDestinationRule("d", "ns", DestinationRuleSpec("h.local", DisableTLS())),
+		{"disable", NewDestinationRule("d", "ns", destinationRuleSpec("h.local", disableTLS())),
 			[]string{"    tls:\n      mode: DISABLE\n"}, nil},
 		{"mesh external none", NewServiceEntry("s", "ns", &networking.ServiceEntry{Hosts: []string{"x.example.com"}}),
 			[]string{"  location: MESH_EXTERNAL\n  resolution: NONE\n"}, nil},
-		{"empty message", NewIstioOperator("t", "ns", MeshConfigTopology(GatewayTopology(0, true))),
+		{"empty message", NewIstioOperator("t", "ns", meshConfigTopology(gatewayTopology(0, true))),
 			[]string{"      gatewayTopology:\n        proxyProtocol: {}\n"}, []string{"numTrustedProxies"}},
 	}
 	for _, tt := range tests {
@@ -107,7 +107,7 @@ func TestZeroEnums(t *testing.T) {
 }
 
 func TestWellKnownTypes(t *testing.T) {
-	dr := DestinationRuleSpec("h.local", OriginateTLS("h.local", "", true))
+	dr := destinationRuleSpec("h.local", originateTLS("h.local", "", true))
 	dr.TrafficPolicy.ConnectionPool = &networking.ConnectionPoolSettings{Tcp: &networking.ConnectionPoolSettings_TCPSettings{
 		ConnectTimeout: durationpb.New(1500 * 1e6),
 	}}
@@ -116,7 +116,7 @@ func TestWellKnownTypes(t *testing.T) {
 			HashKey:       &networking.LoadBalancerSettings_ConsistentHashLB_UseSourceIp{UseSourceIp: true},
 			HashAlgorithm: &networking.LoadBalancerSettings_ConsistentHashLB_RingHash_{RingHash: &networking.LoadBalancerSettings_ConsistentHashLB_RingHash{MinimumRingSize: math.MaxUint64}},
 		}}}
-	ef := ProxyProtocolEnvoyFilter(ingress)
+	ef := proxyProtocolEnvoyFilter(ingress)
 	nested, _ := structpb.NewValue(map[string]any{"list": []any{[]any{"a", 1.5}, map[string]any{}, []any{}, nil, true, 3.0, "yes"}})
 	ef.ConfigPatches[0].Patch.Value.Fields["extra"] = nested
 	objs := []Object{NewDestinationRule("d", "ns", dr), NewEnvoyFilter("e", "ns", ef)}
@@ -135,10 +135,10 @@ func TestWellKnownTypes(t *testing.T) {
 }
 
 func TestStreamOrderAndMeta(t *testing.T) {
-	vs := NewVirtualService("b", "ns", VirtualServiceSpec([]string{"x"}, nil))
+	vs := NewVirtualService("b", "ns", virtualServiceSpec([]string{"x"}, nil))
 	vs.Metadata.Labels = map[string]string{"z": "1", "a": "true"}
 	vs.Metadata.Annotations = map[string]string{ProxyConfigAnnotation: `{"a":1}`}
-	objs := []Object{vs, NewVirtualService("a", "ns", VirtualServiceSpec([]string{"x"}, nil)), NewGateway("z", "a", GatewaySpec(nil))}
+	objs := []Object{vs, NewVirtualService("a", "ns", virtualServiceSpec([]string{"x"}, nil)), NewGateway("z", "a", gatewaySpec(nil))}
 	got := write(t, objs...)
 	want := `apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -180,7 +180,7 @@ spec:
 }
 
 func TestWriteErrors(t *testing.T) {
-	nan := ProxyProtocolEnvoyFilter(ingress)
+	nan := proxyProtocolEnvoyFilter(ingress)
 	nan.ConfigPatches[0].Patch.Value.Fields["x"] = structpb.NewNumberValue(math.NaN())
 	tests := []struct {
 		name string
@@ -189,7 +189,7 @@ func TestWriteErrors(t *testing.T) {
 		is   error
 	}{
 		{"NaN", NewEnvoyFilter("e", "ns", nan), "spec.configPatches[0].patch.value.x", ErrUnsupported},
-		{"invalid UTF-8", NewVirtualService("v", "ns", VirtualServiceSpec([]string{"a\xffb"}, nil)), "spec.hosts[0]", ErrUnsupported},
+		{"invalid UTF-8", NewVirtualService("v", "ns", virtualServiceSpec([]string{"a\xffb"}, nil)), "spec.hosts[0]", ErrUnsupported},
 		{"no name", NewVirtualService("", "ns", nil), "", errMissingIdentity},
 	}
 	for _, tt := range tests {
@@ -232,7 +232,7 @@ func TestReadErrors(t *testing.T) {
 }
 
 func TestProxyConfigAnnotationValue(t *testing.T) {
-	v, err := ProxyConfigAnnotationValue(GatewayTopology(2, true))
+	v, err := ProxyConfigAnnotationValue(gatewayTopology(2, true))
 	if want := `{"gatewayTopology":{"numTrustedProxies":2,"proxyProtocol":{}}}`; err != nil || v != want {
 		t.Fatalf("ProxyConfigAnnotationValue = %q, %v; want %q", v, err, want)
 	}
