@@ -72,7 +72,13 @@
 //     X-Forwarded-For the edge appends with numTrustedProxies counting
 //     exactly its appenders ([GatewayHop.Client] says which); or one host
 //     reaching a gateway port from two routes with other policies;
-//   - two gateway ports the Service would serve on one target port.
+//   - two gateway ports the Service would serve on one target port;
+//   - with [Gateway.Certificates], a certificate cert-manager cannot get:
+//     a credential served for "*" or for more than [MaxCertificateNames]
+//     hosts, and with the http01 challenge a wildcard name, a name whose
+//     challenges no HTTP listener on port 80 sends to the gateway (no
+//     acme.gateway covering it, the edge terminating it, an allow list the
+//     CA's addresses are not in), or a gateway.httpPort other than 80.
 //
 // # Installing the gateway
 //
@@ -84,6 +90,19 @@
 // their target ports ([GatewayService.UnprivilegedPorts] moves the ports
 // below 1024 up by 8000), and keeps client addresses
 // (externalTrafficPolicy Local) when clients reach the gateway directly.
+//
+// [Gateway.Certificates] asks for a cert-manager Certificate per
+// credential the gateway serves: the plan's [CertificatePlan] names it
+// after the credential, puts it in the workload's namespace (where Istio
+// reads the secret, and where an issuer of kind Issuer must be too),
+// writes the secret under the credential's name and lists every host the
+// gateway serves with it. A credential whose server verifies client
+// certificates (MUTUAL) takes its client CA from the secret
+// "<credential>-cacert", which Istio reads before the credential's own
+// ca.crt (the issuer's CA, written by cert-manager); drawbridge warns and
+// leaves that secret to the user. One credential is one secret and one
+// certificate, so one serving more than [MaxCertificateNames] hosts is
+// refused rather than split.
 //
 // # Files
 //

@@ -313,6 +313,9 @@ type GatewayPlan struct {
 	// there is none.
 	ProxyProtocolFilter string
 	AccessLog           string
+	// Certificates are the cert-manager Certificates gateway.certificates
+	// asks for, one per credential the servers serve, sorted by name.
+	Certificates []CertificatePlan
 }
 
 // TLSMode is how a gateway server handles TLS.

@@ -99,6 +99,7 @@ func (pl *planner) plan() {
 		pl.check(i)
 	}
 	pl.acme()
+	pl.certificates()
 	pl.sniPaths()
 	pl.warnings()
 }

@@ -134,6 +134,10 @@ type Gateway struct {
 	Balance string `json:"balance,omitempty"`
 	// MaxConn caps the edge's concurrent connections per gateway address.
 	MaxConn int `json:"maxConn,omitempty"`
+	// Certificates asks for a cert-manager Certificate per credential the
+	// gateway serves, in the workload's namespace. Nil means none: the
+	// credentials' secrets are made another way.
+	Certificates *Certificates `json:"certificates,omitempty"`
 }
 
 // GatewayProxyProtocol is how the gateway is configured to accept the

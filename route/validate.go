@@ -281,6 +281,7 @@ func (c *Config) validateGateway(p *problems) {
 		p.add("gateway.maxConn", "must not be negative")
 	}
 	c.validateInstall(p)
+	c.validateCertificates(p)
 }
 
 func checkOriginate(p *problems, fp fieldPath, f string, t *OriginateTLS) {
