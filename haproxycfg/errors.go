@@ -3,6 +3,7 @@ package haproxycfg
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrNoEdge is returned by [Compile] for a route configuration without an
@@ -73,4 +74,33 @@ func (e *Error) Unwrap() error {
 		return e.Err
 	}
 	return ErrInvalid
+}
+
+// ValidationError lists every problem [Config.Validate] found, in the order
+// of the configuration's lines. It is what Validate, [Config.AppendText] and
+// [Config.WriteTo] return for an invalid configuration: [errors.As] with a
+// *ValidationError gives them all, with an [*Error] the first one.
+type ValidationError struct {
+	Errors []*Error
+}
+
+// Error returns the problems' messages, one a line.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	for i, pe := range e.Errors {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(pe.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the individual problems, for [errors.Is] and [errors.As].
+func (e *ValidationError) Unwrap() []error {
+	errs := make([]error, len(e.Errors))
+	for i, pe := range e.Errors {
+		errs[i] = pe
+	}
+	return errs
 }

@@ -2,7 +2,6 @@ package haproxycfg
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,12 +14,12 @@ import (
 // reads back exactly as modelled: names are [A-Za-z0-9_.:-], values are not
 // empty and hold no control bytes, no line has more than [MaxWords] words,
 // sample arguments use a safe alphabet, and every name a rule refers to
-// (backend, ACL, defaults, resolvers) exists. It returns every problem found,
-// joined; each is an [*Error].
+// (backend, ACL, defaults, resolvers) exists. It returns every problem found
+// as a [*ValidationError], or nil.
 func (c *Config) Validate() error {
 	w := writer{validateOnly: true}
 	w.config(c)
-	return errors.Join(w.errs...)
+	return w.err()
 }
 
 // AppendText appends the configuration text to b. It fails with the errors
@@ -28,8 +27,8 @@ func (c *Config) Validate() error {
 func (c *Config) AppendText(b []byte) ([]byte, error) {
 	w := writer{b: b}
 	w.config(c)
-	if len(w.errs) > 0 {
-		return b, errors.Join(w.errs...)
+	if err := w.err(); err != nil {
+		return b, err
 	}
 	return w.b, nil
 }
@@ -60,7 +59,7 @@ func (c *Config) String() string {
 // way, so that validation and rendering cannot disagree.
 type writer struct {
 	b            []byte
-	errs         []error
+	errs         []*Error
 	validateOnly bool
 	lineNo       int
 	section      string
@@ -1240,4 +1239,12 @@ func appendDuration(b []byte, d time.Duration) []byte {
 		return append(strconv.AppendInt(b, int64(d/time.Millisecond), 10), 'm', 's')
 	}
 	return append(strconv.AppendInt(b, int64((d+time.Microsecond-1)/time.Microsecond), 10), 'u', 's')
+}
+
+// err returns the problems found as a [*ValidationError], or nil.
+func (w *writer) err() error {
+	if len(w.errs) == 0 {
+		return nil
+	}
+	return &ValidationError{Errors: w.errs}
 }
