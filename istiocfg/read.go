@@ -37,6 +37,10 @@ import (
 // how the mesh routes; [ReadMeshSettings] reads the ingress gateways'
 // annotations and labels from components. Any other spec field is an
 // error.
+//
+// cert-manager.io/v1 Certificates (the gateway's credentials, see
+// [Result.Certificates]) are skipped after their envelope is read: they do
+// not route traffic; [ReadCertificates] reads them.
 func ReadYAML(data []byte) ([]Object, error) {
 	var objs []Object
 	for n, doc := range splitDocuments(data) {
@@ -107,6 +111,9 @@ func readDocument(doc []byte) (Object, bool, error) {
 		return Object{}, false, err
 	}
 	o := Object{APIVersion: env.APIVersion, Kind: env.Kind, Metadata: ObjectMeta(env.Metadata)}
+	if isCertificate(env.APIVersion, env.Kind) {
+		return o, false, nil // see ReadCertificates
+	}
 	spec, ok := readSpec(env.APIVersion, env.Kind)
 	if !ok {
 		return o, false, &Error{Kind: env.Kind, Name: env.Metadata.Name, Err: fmt.Errorf("%w: %s %s", ErrUnknownKind, env.APIVersion, env.Kind)}
