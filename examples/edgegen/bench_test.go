@@ -18,7 +18,7 @@ func BenchmarkGenerate20k(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		files, _, err := generate(src, haproxycfg.DefaultMapDir)
+		files, _, err := generate(src, haproxycfg.DefaultMapDir, false)
 		if err != nil {
 			b.Fatal(err)
 		}

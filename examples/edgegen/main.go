@@ -19,8 +19,17 @@
 // manifest for a gateway installed another way. Use one of the two. The
 // objects that select the gateway pods and the Service are in the
 // gateway's namespace, where the secrets of the credentialNames must be
-// too.
-// Without it, it writes everything to standard output as one txtar archive:
+// too. When the route file asks for certificates (gateway.certificates),
+// DIR/certificates.yaml holds a cert-manager Certificate per credential,
+// in that namespace: apply it where cert-manager's CRDs are installed.
+// With -gateway-api, the gateway tier is written as Kubernetes Gateway API
+// objects for Istio's Gateway API controller instead (DIR/gateway-api.yaml
+// in place of istio.yaml: a Gateway, HTTPRoutes, TLSRoutes, TCPRoutes,
+// ReferenceGrants, and the Istio objects the Gateway API has no kind for);
+// Istio then deploys the gateway and creates its Service, so the two
+// installation files are not written. The haproxy.cfg is the same in both
+// forms.
+// Without -out, it writes everything to standard output as one txtar archive:
 // each file is introduced by a line "-- name --", so the output reads as a
 // listing and splits back into files with any txtar tool.
 //
@@ -46,6 +55,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/drawbridge-go/drawbridge/gatewayapi"
 	"github.com/drawbridge-go/drawbridge/haproxycfg"
 	"github.com/drawbridge-go/drawbridge/istiocfg"
 	"github.com/drawbridge-go/drawbridge/route"
@@ -68,12 +78,13 @@ type file struct {
 }
 
 // usage introduces the flags in -h.
-const usage = `Usage: edgegen [-routes FILE] [-out DIR] [-map-dir DIR]
+const usage = `Usage: edgegen [-routes FILE] [-out DIR] [-map-dir DIR] [-gateway-api]
 
 Edgegen generates both tiers of an edge from one route file: the edge tier's
 haproxy.cfg with its map files, and the gateway tier's Istio objects with
 the gateway's Service, as Helm values for Istio's gateway chart and as a
-plain manifest.
+plain manifest (with -gateway-api, as Kubernetes Gateway API objects in
+gateway-api.yaml instead).
 Without -routes it uses the bundled SNI-split scenario. Without -out it
 writes every file to standard output as one txtar archive.
 
@@ -85,8 +96,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("edgegen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	routesFile := fs.String("routes", "", "route file (YAML); empty means the bundled SNI-split scenario")
-	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml, gateway-values.yaml and gateway-service.yaml into; empty means standard output")
+	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml, certificates.yaml, gateway-values.yaml and gateway-service.yaml into; empty means standard output")
 	mapDir := fs.String("map-dir", haproxycfg.DefaultMapDir, "absolute directory haproxy.cfg loads its map files from")
+	gatewayAPI := fs.Bool("gateway-api", false, "write the gateway tier as Kubernetes Gateway API objects (gateway-api.yaml) instead of Istio's API (istio.yaml and the gateway's installation)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -111,7 +123,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		src, name = b, *routesFile
 	}
 
-	files, warnings, err := generate(src, *mapDir)
+	files, warnings, err := generate(src, *mapDir, *gatewayAPI)
 	if err != nil {
 		printError(stderr, name, err)
 		return 1
@@ -126,7 +138,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if files[0].name != "haproxy.cfg" {
 		fmt.Fprintf(stderr, "edgegen: %s: no edge tier, so no haproxy.cfg\n", name)
 	}
-	if !slices.ContainsFunc(files, func(f file) bool { return f.name == "istio.yaml" || f.name == "gateway-service.yaml" }) {
+	switch {
+	case *gatewayAPI:
+		if !slices.ContainsFunc(files, func(f file) bool { return f.name == "gateway-api.yaml" }) {
+			fmt.Fprintf(stderr, "edgegen: %s: no gateway objects, so no gateway-api.yaml\n", name)
+		}
+	case !slices.ContainsFunc(files, func(f file) bool { return f.name == "istio.yaml" || f.name == "gateway-service.yaml" }):
 		fmt.Fprintf(stderr, "edgegen: %s: no gateway tier, so no istio.yaml\n", name)
 	}
 
@@ -155,8 +172,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // generate loads and validates a route file and compiles both tiers. The
 // files come in a fixed order: haproxy.cfg, its map files, istio.yaml,
-// gateway-service.yaml, gateway-values.yaml. Both tiers are compiled from one plan.
-func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
+// gateway-service.yaml, gateway-values.yaml (with gatewayAPI,
+// gateway-api.yaml in place of the last three). Both tiers are compiled
+// from one plan.
+func generate(src []byte, mapDir string, gatewayAPI bool) ([]file, []route.Warning, error) {
 	c, err := route.Load(bytes.NewReader(src))
 	if err != nil {
 		return nil, nil, err
@@ -187,6 +206,25 @@ func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 		}
 	}
 
+	warnings := plan.Warnings
+	if gatewayAPI {
+		ga, err := gatewayapi.CompilePlan(plan)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gateway tier: %w", err)
+		}
+		if len(ga.Objects)+len(ga.Istio) > 0 {
+			y, err := ga.AppendYAML(nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("gateway-api.yaml: %w", err)
+			}
+			files = append(files, file{"gateway-api.yaml", y})
+		}
+		warnings = ga.Warnings
+		if edge != nil {
+			warnings = append(warnings, edge.Warnings...)
+		}
+		return files, dedupe(warnings), nil
+	}
 	gw, err := istiocfg.CompilePlan(plan)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway tier: %w", err)
@@ -197,6 +235,15 @@ func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 			return nil, nil, fmt.Errorf("istio.yaml: %w", err)
 		}
 		files = append(files, file{"istio.yaml", y})
+	}
+	// The Certificates apart: they need cert-manager's CRDs, which a
+	// cluster may not have.
+	if len(gw.Certificates) > 0 {
+		y, err := istiocfg.AppendCertificates(nil, gw.Certificates...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("certificates.yaml: %w", err)
+		}
+		files = append(files, file{"certificates.yaml", y})
 	}
 	if gw.Service != nil {
 		s, err := gw.Service.AppendYAML(nil)
@@ -211,7 +258,6 @@ func generate(src []byte, mapDir string) ([]file, []route.Warning, error) {
 		files = append(files, file{"gateway-values.yaml", v})
 	}
 	// The plan's warnings, then what HAProxy's side adds (Lint).
-	warnings := plan.Warnings
 	if edge != nil {
 		warnings = append(warnings, edge.Warnings...)
 	}

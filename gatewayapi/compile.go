@@ -1,0 +1,286 @@
+package gatewayapi
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/drawbridge-go/drawbridge/istiocfg"
+	"github.com/drawbridge-go/drawbridge/route"
+)
+
+// Result is the gateway tier compiled as Gateway API objects.
+type Result struct {
+	// Objects are the Gateway API objects (Gateway, HTTPRoutes, TLSRoutes,
+	// TCPRoutes, ReferenceGrants) and the ConfigMap of overlays of the
+	// Service Istio creates, sorted by [SortObjects].
+	Objects []Object
+	// Istio are the Istio objects the Gateway API has no kind for, which
+	// Istio applies to the Gateway's pods as to any gateway's:
+	// ServiceEntries, DestinationRules, the AuthorizationPolicy of the IP
+	// policies, the Telemetry of access logs, the PROXY-protocol
+	// EnvoyFilter (all selecting the pods by [GatewayNameLabel]), and
+	// VirtualServices bound to the mesh only for the routes' meshBackends.
+	Istio []istiocfg.Object
+	// Warnings are the plan's warnings and the choices of this form that
+	// deserve a second look; they never stop compilation.
+	Warnings []route.Warning
+	// InfrastructureAnnotations are the annotations Istio copies to the
+	// Gateway's pods (the proxy.istio.io/config gateway topology: PROXY
+	// protocol, numTrustedProxies); they are in the Gateway's
+	// spec.infrastructure. Nil when there is none.
+	InfrastructureAnnotations map[string]string
+	// Service is the name of the Service Istio creates for the Gateway in
+	// its namespace (the Gateway's name and "-istio"), with one port per
+	// listener port, each on the same target port. Empty without a Gateway.
+	Service string
+}
+
+// Compile plans c ([route.Config.Plan]) and compiles its gateway tier.
+func Compile(c *route.Config) (*Result, error) {
+	p, err := c.Plan()
+	if err != nil {
+		return nil, err
+	}
+	return CompilePlan(p)
+}
+
+// CompilePlan returns the gateway tier of a plan made by
+// [route.Config.Plan] as Gateway API objects, or an [*Error] naming the
+// field of the Config the Gateway API cannot express. Without a gateway
+// tier the result is empty.
+func CompilePlan(p *route.Plan) (*Result, error) {
+	res := &Result{Warnings: slices.Clone(p.Warnings)}
+	if p.Gateway == nil {
+		return res, nil
+	}
+	k := &compiler{plan: p, gp: p.Gateway, res: res, ns: p.Gateway.Namespace, rns: p.Gateway.RoutesNamespace, gw: p.Gateway.Name}
+	if err := k.check(); err != nil {
+		return nil, err
+	}
+	if err := k.istio(); err != nil {
+		return nil, err
+	}
+	if err := k.listeners(); err != nil {
+		return nil, err
+	}
+	if err := k.routes(); err != nil {
+		return nil, err
+	}
+	k.gateway()
+	k.grants()
+	SortObjects(res.Objects)
+	return res, nil
+}
+
+type compiler struct {
+	plan *route.Plan
+	gp   *route.GatewayPlan
+	res  *Result
+	// ns is the Gateway's (and its pods') namespace, rns the routes'; gw
+	// the Gateway's name.
+	ns, rns, gw string
+
+	ls []Listener
+	// byServer are the indexes in ls of each server's listeners.
+	byServer [][]int
+	// grants are the route kinds referring to Services per namespace.
+	grantNS map[string]map[string]bool
+}
+
+// check refuses what the Gateway API form cannot carry as the model says.
+func (k *compiler) check() error {
+	if g := k.plan.Config.Gateway; g != nil && g.Service != nil && g.Service.UnprivilegedPorts {
+		return &Error{"gateway.service.unprivilegedPorts", "Istio deploys a Gateway API Gateway with pods that bind every listener port as it is (target port = port): unprivilegedPorts has no Gateway API form"}
+	}
+	for si, s := range k.gp.Servers {
+		if s.Mode == route.TLSMutual {
+			return &Error{k.listenerPath(si) + ".tls.clientCA", "client certificates are verified in the Gateway API by a CA ConfigMap (spec.tls.frontend), which the model does not name: use the Istio form"}
+		}
+	}
+	return nil
+}
+
+// listenerPath is the field path of the listener whose routes use gateway
+// server si.
+func (k *compiler) listenerPath(si int) string {
+	for i := range k.plan.Routes {
+		rp := &k.plan.Routes[i]
+		if rp.Gateway != nil && rp.Gateway.Server == si {
+			for li := range k.plan.Config.Listeners {
+				if &k.plan.Config.Listeners[li] == rp.Listener {
+					return fmt.Sprintf("listeners[%d]", li)
+				}
+			}
+		}
+	}
+	return "listeners"
+}
+
+// routePath is the field path of a route: its place in Config.Routes, or
+// the acme setting of its listener.
+func (k *compiler) routePath(rp *route.RoutePlan) string {
+	if rp.Index < len(k.plan.Config.Routes) && &k.plan.Config.Routes[rp.Index] == rp.Route {
+		return fmt.Sprintf("routes[%d]", rp.Index)
+	}
+	for li := range k.plan.Config.Listeners {
+		if &k.plan.Config.Listeners[li] == rp.Listener {
+			return fmt.Sprintf("listeners[%d].acme", li)
+		}
+	}
+	return "routes"
+}
+
+// gateway writes the Gateway: the listeners, the topology annotations and
+// the overlay of its Service. A plan whose gateway serves no route of
+// this Config (every route hands its traffic to a gateway configured
+// elsewhere) has no Gateway: the warning says what that Gateway needs.
+func (k *compiler) gateway() {
+	if len(k.ls) == 0 {
+		if a := k.res.InfrastructureAnnotations; a != nil {
+			k.res.Warnings = append(k.res.Warnings, route.Warning{Path: "gateway", Detail: fmt.Sprintf(
+				"no Gateway to write (its routes are configured elsewhere): give that Gateway spec.infrastructure.annotations %s: %s", istiocfg.ProxyConfigAnnotation, a[istiocfg.ProxyConfigAnnotation])})
+		}
+		return
+	}
+	spec := &GatewaySpec{GatewayClassName: ClassName, Listeners: k.ls}
+	if a := k.res.InfrastructureAnnotations; a != nil {
+		spec.Infrastructure = &Infrastructure{Annotations: maps.Clone(a)}
+	}
+	if svc := k.gp.Service; svc != nil {
+		var overlay []string
+		if svc.Type != "" && svc.Type != route.ServiceLoadBalancer {
+			overlay = append(overlay, "  type: "+string(svc.Type))
+		}
+		if svc.ExternalTrafficPolicyLocal {
+			overlay = append(overlay, "  externalTrafficPolicy: Local")
+		}
+		if len(overlay) > 0 {
+			name := k.gw + "-options"
+			if spec.Infrastructure == nil {
+				spec.Infrastructure = &Infrastructure{}
+			}
+			spec.Infrastructure.ParametersRef = &ParametersRef{Group: "", Kind: KindConfigMap, Name: name}
+			k.res.Objects = append(k.res.Objects, Object{
+				APIVersion: CoreV1, Kind: KindConfigMap,
+				Metadata: Metadata{Name: name, Namespace: k.ns},
+				Data:     map[string]string{"service": "spec:\n" + strings.Join(overlay, "\n") + "\n"},
+			})
+		}
+	}
+	if sel := k.plan.Config.Gateway.Selector; sel != nil {
+		k.res.Warnings = append(k.res.Warnings, route.Warning{Path: "gateway.selector", Detail: fmt.Sprintf(
+			"the Gateway API form's pods are those Istio deploys for Gateway %s, selected by %s=%s, not by the selector", k.gw, GatewayNameLabel, k.gw)})
+	}
+	k.res.Service = k.gw + "-" + ClassName
+	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindGateway, Metadata: Metadata{Name: k.gw, Namespace: k.ns}, Spec: spec})
+}
+
+// listeners turns each gateway server into one listener per host (a
+// Gateway API listener has at most one hostname; "*" is a listener
+// without one). Servers of one port and host with the same protocol and
+// TLS share a listener.
+func (k *compiler) listeners() error {
+	type key struct {
+		port int
+		host string
+	}
+	byKey := map[key]int{}
+	family := map[int]string{}
+	names := map[string]bool{}
+	k.byServer = make([][]int, len(k.gp.Servers))
+	for si, s := range k.gp.Servers {
+		l := Listener{Port: s.Port}
+		fam := "http"
+		switch {
+		case s.Protocol == route.HTTPS:
+			l.Protocol, fam = ProtocolHTTPS, "tls"
+			l.TLS = &ListenerTLS{Mode: TLSTerminate, CertificateRefs: []SecretRef{{Name: s.Credential}}}
+		case s.Protocol == route.TLS:
+			l.Protocol, fam = ProtocolTLS, "tls"
+			l.TLS = &ListenerTLS{Mode: TLSPassthrough}
+		case s.Protocol == route.TCP:
+			l.Protocol, fam = ProtocolTCP, "tcp"
+		default:
+			l.Protocol = ProtocolHTTP
+		}
+		if f, ok := family[s.Port]; ok && f != fam {
+			return &Error{k.listenerPath(si), fmt.Sprintf("gateway port %d would carry %s and %s listeners, which the Gateway API refuses on one port", s.Port, f, fam)}
+		}
+		family[s.Port] = fam
+		if k.rns != k.ns {
+			l.AllowedRoutes = &AllowedRoutes{Namespaces: &RouteNamespaces{From: "Selector",
+				Selector: &LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": k.rns}}}}
+		}
+		hosts := s.Hosts
+		if len(hosts) == 0 {
+			hosts = []string{"*"}
+		}
+		for hi, h := range hosts {
+			l := l
+			if h != "*" {
+				l.Hostname = h
+			}
+			kk := key{s.Port, l.Hostname}
+			if i, ok := byKey[kk]; ok {
+				o := k.ls[i]
+				if o.Protocol != l.Protocol || !sameTLS(o.TLS, l.TLS) {
+					return &Error{k.listenerPath(si), fmt.Sprintf("host %q on gateway port %d would need two listeners (%s and %s) the Gateway API refuses together", h, s.Port, o.Protocol, l.Protocol)}
+				}
+				k.byServer[si] = append(k.byServer[si], i)
+				continue
+			}
+			name := s.Name
+			if len(hosts) > 1 {
+				name += "-" + strconv.Itoa(hi)
+			}
+			for n := 2; names[name]; n++ {
+				name = s.Name + "-" + strconv.Itoa(hi) + "-" + strconv.Itoa(n)
+			}
+			names[name] = true
+			l.Name = name
+			byKey[kk] = len(k.ls)
+			k.byServer[si] = append(k.byServer[si], len(k.ls))
+			k.ls = append(k.ls, l)
+		}
+	}
+	if len(k.ls) > 64 {
+		return &Error{"routes", fmt.Sprintf("the Gateway would need %d listeners (one per gateway host and port); a Gateway API Gateway has at most 64", len(k.ls))}
+	}
+	return nil
+}
+
+func sameTLS(a, b *ListenerTLS) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Mode == b.Mode && slices.Equal(a.CertificateRefs, b.CertificateRefs)
+}
+
+// istio compiles the Istio objects that still apply to the Gateway's pods,
+// with the plan's selector replaced by the label Istio puts on them.
+func (k *compiler) istio() error {
+	cp := *k.plan
+	gp := *k.gp
+	gp.Selector = map[string]string{GatewayNameLabel: k.gw}
+	cp.Gateway = &gp
+	ir, err := istiocfg.CompilePlan(&cp)
+	if err != nil {
+		return err
+	}
+	k.res.InfrastructureAnnotations = ir.GatewayPodAnnotations
+	for _, o := range ir.Objects {
+		switch o.Kind {
+		case istiocfg.KindGateway:
+			continue
+		case istiocfg.KindVirtualService:
+			if o = meshOnly(o); o.Spec == nil {
+				continue
+			}
+		}
+		k.res.Istio = append(k.res.Istio, o)
+	}
+	return nil
+}

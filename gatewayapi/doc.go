@@ -1,0 +1,99 @@
+// Package gatewayapi writes the gateway tier of a drawbridge edge as
+// Kubernetes Gateway API objects for Istio's Gateway API controller
+// (gatewayClassName istio), from the same [route.Plan] the istiocfg
+// package writes as Istio's own Gateway and VirtualServices. The edge tier
+// (haproxycfg) is compiled from that plan alone, so it is the same
+// whichever form the gateway tier takes.
+//
+// # Types
+//
+// The objects are small structs of this package ([Object], [GatewaySpec],
+// [HTTPRouteSpec], [TLSRouteSpec], [TCPRouteSpec], [ReferenceGrantSpec])
+// with the Gateway API's JSON names, written by sigs.k8s.io/yaml. The
+// upstream types (sigs.k8s.io/gateway-api/apis) embed k8s.io/apimachinery's
+// ObjectMeta and Condition and would add apimachinery, its klog and
+// structured-merge-diff to the build of every program using the SDK, for
+// the handful of fields written here; the root module keeps its four
+// dependencies. The internal/conformance module checks every object
+// written against the Gateway API v1.6.3 standard-channel CRDs with their
+// CEL rules, which is what the upstream types would have guaranteed.
+//
+// # Compile
+//
+// [CompilePlan] (or [Compile], which plans first) turns the plan into:
+//
+//	route plan                             gatewayapi
+//	the gateway workload's namespace       the Gateway (its pods, its Service and the
+//	                                         Secrets of its certificates are there)
+//	gateway servers                        one listener per host and port ("*": no
+//	                                         hostname); HTTPS: tls Terminate with the
+//	                                         credential Secret; TLS: Passthrough; TCP
+//	routes of one VirtualService           one HTTPRoute per gateway port (named after
+//	                                         it, "-<port>" when it spans ports), one
+//	                                         rule per route, longest path first,
+//	                                         attached to its server's listeners
+//	                                         (sectionName)
+//	TLS passed through, TCP                a TLSRoute by hostnames, a TCPRoute
+//	path prefix                            a RegularExpression path match (below)
+//	setHeaders                             RequestHeaderModifier set
+//	split                                  backendRefs with weights
+//	redirect, redirectHTTPS                RequestRedirect with the status code written
+//	mesh Service "name.ns.svc.cluster.local" backendRef Service name/ns, and a
+//	                                         ReferenceGrant in ns when it is not the
+//	                                         routes' namespace
+//	external host, static servers          backendRef kind Hostname, group
+//	                                         networking.istio.io (Istio's registry),
+//	                                         with the Istio form's ServiceEntry
+//	routesNamespace                        routes there; listeners admit it by
+//	                                         kubernetes.io/metadata.name
+//	gateway topology (PROXY protocol,      spec.infrastructure.annotations
+//	  numTrustedProxies)                     proxy.istio.io/config, which Istio copies
+//	                                         to the pods it deploys, where the proxy
+//	                                         reads it
+//	Service type NodePort, clients         spec.infrastructure.parametersRef to a
+//	  reaching the gateway directly          ConfigMap "<gateway>-options" whose
+//	  (externalTrafficPolicy Local)          "service" overlay Istio applies to the
+//	                                         Service it creates
+//
+// Istio deploys the gateway for the Gateway: a Deployment and a Service
+// named "<gateway>-istio" in the Gateway's namespace, with one Service
+// port per listener port on the same target port (its pods may bind ports
+// below 1024). The edge reaches that Service's addresses on the gateway
+// ports of the plan, as it would reach the Istio form's Service.
+//
+// # Istio objects that stay
+//
+// The Gateway API has no kind for some of the model. They stay Istio
+// objects ([Result.Istio]), which Istio applies to the pods of a Gateway
+// API Gateway like any gateway's, selected by the label Istio puts on them
+// ([GatewayNameLabel]): ServiceEntries of external hosts and static
+// servers; DestinationRules of the TLS the gateway originates to
+// backends (BackendTLSPolicy verifies with a CA ConfigMap, where the model
+// names a CA file); the DENY AuthorizationPolicy of the IP policies; the
+// Telemetry of access logs; the legacy PROXY-protocol EnvoyFilter; and, for
+// a route's meshBackend, a VirtualService bound to the mesh only (the
+// Gateway API's mesh routes attach to a Service, not to a host).
+//
+// # Choices and refusals
+//
+// Path prefixes are byte prefixes in the model, as at the edge and in the
+// Istio form; the Gateway API's PathPrefix matches whole path segments and
+// ignores a trailing "/", so a prefix is written as the regular expression
+// of the paths starting with it (Istio matches RE2 against the whole path).
+// Header values have "%" doubled: Istio hands them to Envoy, which would
+// read "%...%" as a variable. The model's gateway selector selects the
+// Istio form's pods; in this form the pods are those Istio deploys (a
+// warning says so when the Config sets a selector).
+//
+// [CompilePlan] returns an [*Error] naming the field for what has no
+// standard-channel form: a TLS route passed through for every host ("*":
+// a TLSRoute needs named hostnames), client certificates (the Gateway
+// API's frontend validation takes a CA ConfigMap the model does not name),
+// gateway.service.unprivilegedPorts (Istio's pods bind the listener ports
+// themselves), more than 64 listeners, and one gateway port carrying both
+// HTTP and TLS or TCP listeners.
+//
+// A plan whose routes all hand their traffic to a gateway configured
+// elsewhere has no Gateway to write; a warning then gives the annotation
+// that Gateway needs for the topology the edge expects.
+package gatewayapi

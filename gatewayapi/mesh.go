@@ -1,0 +1,44 @@
+package gatewayapi
+
+import (
+	"slices"
+
+	networking "istio.io/api/networking/v1alpha3"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/drawbridge-go/drawbridge/istiocfg"
+)
+
+// meshOnly returns the part of VirtualService o that binds the sidecars of
+// the mesh (a route's meshBackend): its gateways reduced to "mesh" and its
+// routes to those matching the mesh only. The Gateway API's own mesh form
+// (GAMMA) attaches routes to a Service, not to a host such as an external
+// one, so this part stays an Istio object. The Spec of the result is nil
+// when o has no such part.
+func meshOnly(o istiocfg.Object) istiocfg.Object {
+	vs, ok := o.Spec.(*networking.VirtualService)
+	if !ok || !slices.Contains(vs.Gateways, istiocfg.Mesh) {
+		o.Spec = nil
+		return o
+	}
+	vs = proto.Clone(vs).(*networking.VirtualService)
+	vs.Gateways = []string{istiocfg.Mesh}
+	vs.Http = slices.DeleteFunc(vs.Http, func(r *networking.HTTPRoute) bool {
+		return len(r.Match) == 0 || slices.ContainsFunc(r.Match, func(m *networking.HTTPMatchRequest) bool { return !onlyMesh(m.Gateways) })
+	})
+	vs.Tls = slices.DeleteFunc(vs.Tls, func(r *networking.TLSRoute) bool {
+		return len(r.Match) == 0 || slices.ContainsFunc(r.Match, func(m *networking.TLSMatchAttributes) bool { return !onlyMesh(m.Gateways) })
+	})
+	vs.Tcp = slices.DeleteFunc(vs.Tcp, func(r *networking.TCPRoute) bool {
+		return len(r.Match) == 0 || slices.ContainsFunc(r.Match, func(m *networking.L4MatchAttributes) bool { return !onlyMesh(m.Gateways) })
+	})
+	if len(vs.Http)+len(vs.Tls)+len(vs.Tcp) == 0 {
+		o.Spec = nil
+		return o
+	}
+	o.Spec = vs
+	return o
+}
+
+func onlyMesh(gws []string) bool { return len(gws) == 1 && gws[0] == istiocfg.Mesh }
