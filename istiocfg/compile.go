@@ -34,6 +34,11 @@ type Result struct {
 	// manifest, or with [AppendChartValues] as values of the istio/gateway
 	// Helm chart.
 	Service *Service
+	// Certificates are the cert-manager Certificates the plan asks for
+	// (gateway.certificates), one per credential the gateway serves, in
+	// the workload's namespace. Write them with [AppendCertificates], apart
+	// from Objects: they need cert-manager's CRDs.
+	Certificates []Certificate
 }
 
 // Compile returns the gateway tier of c: the objects Istio's ingress
@@ -65,6 +70,7 @@ func CompilePlan(p *route.Plan) (*Result, error) {
 	k.telemetry()
 	k.authorizationPolicy()
 	res.Service = newService(p.Gateway.Service)
+	res.Certificates = newCertificates(p.Gateway)
 	if err := k.topology(); err != nil {
 		return nil, err
 	}
