@@ -19,7 +19,9 @@
 // manifest for a gateway installed another way. Use one of the two. The
 // objects that select the gateway pods and the Service are in the
 // gateway's namespace, where the secrets of the credentialNames must be
-// too.
+// too. When the route file asks for certificates (gateway.certificates),
+// DIR/certificates.yaml holds a cert-manager Certificate per credential,
+// in that namespace: apply it where cert-manager's CRDs are installed.
 // With -gateway-api, the gateway tier is written as Kubernetes Gateway API
 // objects for Istio's Gateway API controller instead (DIR/gateway-api.yaml
 // in place of istio.yaml: a Gateway, HTTPRoutes, TLSRoutes, TCPRoutes,
@@ -94,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("edgegen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	routesFile := fs.String("routes", "", "route file (YAML); empty means the bundled SNI-split scenario")
-	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml, gateway-values.yaml and gateway-service.yaml into; empty means standard output")
+	outDir := fs.String("out", "", "directory to write haproxy.cfg, maps/, istio.yaml, certificates.yaml, gateway-values.yaml and gateway-service.yaml into; empty means standard output")
 	mapDir := fs.String("map-dir", haproxycfg.DefaultMapDir, "absolute directory haproxy.cfg loads its map files from")
 	gatewayAPI := fs.Bool("gateway-api", false, "write the gateway tier as Kubernetes Gateway API objects (gateway-api.yaml) instead of Istio's API (istio.yaml and the gateway's installation)")
 	fs.Usage = func() {
@@ -233,6 +235,15 @@ func generate(src []byte, mapDir string, gatewayAPI bool) ([]file, []route.Warni
 			return nil, nil, fmt.Errorf("istio.yaml: %w", err)
 		}
 		files = append(files, file{"istio.yaml", y})
+	}
+	// The Certificates apart: they need cert-manager's CRDs, which a
+	// cluster may not have.
+	if len(gw.Certificates) > 0 {
+		y, err := istiocfg.AppendCertificates(nil, gw.Certificates...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("certificates.yaml: %w", err)
+		}
+		files = append(files, file{"certificates.yaml", y})
 	}
 	if gw.Service != nil {
 		s, err := gw.Service.AppendYAML(nil)
