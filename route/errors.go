@@ -6,20 +6,48 @@ import (
 	"strings"
 )
 
-// FieldError is one problem found by [Config.Validate], at a field path such
-// as "routes[2].hosts[0]".
-type FieldError struct {
-	Path   string // field path from the Config, in the file's lowerCamelCase names
-	Detail string // what is wrong
+// Error is one problem with a route configuration: in the file [Load] and
+// [Parse] read (its syntax, an unknown field, a value of the wrong type),
+// or in the configuration [Config.Validate] checks, at a field path such as
+// "routes[2].hosts[0]".
+type Error struct {
+	// Line is the 1-based line of the problem in the file read, or 0 when
+	// not known or not from a file.
+	Line int
+	// Path is the field path from the Config, in the file's lowerCamelCase
+	// names; for a file, as much of it as the decoder names; empty when not
+	// known.
+	Path string
+	// Detail says what is wrong.
+	Detail string
 }
 
-// Error implements error.
-func (e *FieldError) Error() string { return e.Path + ": " + e.Detail }
+// Error returns "route: line N: path: detail", leaving out the line and the
+// path when they are not known.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("route: ")
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	e.appendPath(&b)
+	return b.String()
+}
+
+// appendPath writes "path: detail", or the detail alone.
+func (e *Error) appendPath(b *strings.Builder) {
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Detail)
+}
 
 // ValidationError lists every problem [Config.Validate] found, in field
-// order.
+// order: [errors.As] with a *ValidationError gives them all, with an
+// [*Error] the first one.
 type ValidationError struct {
-	Errors []*FieldError
+	Errors []*Error
 }
 
 // Error returns "route: invalid configuration: " and the problem when there
@@ -29,13 +57,13 @@ func (e *ValidationError) Error() string {
 	var b strings.Builder
 	if len(e.Errors) == 1 {
 		b.WriteString("route: invalid configuration: ")
-		b.WriteString(e.Errors[0].Error())
+		e.Errors[0].appendPath(&b)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "route: invalid configuration: %d problems:", len(e.Errors))
 	for _, fe := range e.Errors {
 		b.WriteString("\n  ")
-		b.WriteString(fe.Error())
+		fe.appendPath(&b)
 	}
 	return b.String()
 }
@@ -49,16 +77,16 @@ func (e *ValidationError) Unwrap() []error {
 	return errs
 }
 
-// problems collects FieldErrors, each once.
+// problems collects Errors, each once.
 type problems struct {
-	list []*FieldError
-	seen map[FieldError]bool
+	list []*Error
+	seen map[Error]bool
 }
 
 func (p *problems) add(path, format string, args ...any) {
-	fe := &FieldError{Path: path, Detail: fmt.Sprintf(format, args...)}
+	fe := &Error{Path: path, Detail: fmt.Sprintf(format, args...)}
 	if p.seen == nil {
-		p.seen = map[FieldError]bool{}
+		p.seen = map[Error]bool{}
 	}
 	if p.seen[*fe] {
 		return // two rules found the same fault

@@ -103,9 +103,9 @@ func TestValidationErrorUnwrap(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Errors) != 2 {
 		t.Fatalf("Validate() = %v; want 2 problems", err)
 	}
-	var fe *route.FieldError
+	var fe *route.Error
 	if !errors.As(err, &fe) || fe.Path != "listeners[0].port" {
-		t.Errorf("errors.As FieldError = %v", fe)
+		t.Errorf("errors.As Error = %v", fe)
 	}
 }
 

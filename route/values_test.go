@@ -15,7 +15,7 @@ import (
 const at = "x.f"
 
 // run calls check with a fresh problems list and returns the problems.
-func run(check func(p *problems)) []*FieldError {
+func run(check func(p *problems)) []*Error {
 	var p problems
 	check(&p)
 	return p.list
@@ -23,7 +23,7 @@ func run(check func(p *problems)) []*FieldError {
 
 // wantPaths fails t unless the problems are all at path and there is at
 // least one (bad) or none (!bad).
-func wantPaths(t *testing.T, call string, got []*FieldError, bad bool, path string) {
+func wantPaths(t *testing.T, call string, got []*Error, bad bool, path string) {
 	t.Helper()
 	switch {
 	case bad && len(got) == 0:
@@ -288,7 +288,7 @@ func TestHAProxyHostsPerLine(t *testing.T) {
 }
 
 // valueProblems runs the value checks alone on c.
-func valueProblems(c *Config) []*FieldError {
+func valueProblems(c *Config) []*Error {
 	var p problems
 	c.validateValues(&p)
 	return p.list

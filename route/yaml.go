@@ -16,28 +16,6 @@ import (
 // MaxFileSize is the largest route file [Load] reads.
 const MaxFileSize = 16 << 20
 
-// LoadError is a problem reading a route file: its syntax, an unknown field
-// or a value of the wrong type. Line is 1-based, or 0 when not known.
-type LoadError struct {
-	Line   int    // line of the problem in the file, or 0
-	Field  string // the field involved, when known
-	Detail string
-}
-
-// Error implements error.
-func (e *LoadError) Error() string {
-	var b strings.Builder
-	b.WriteString("route: ")
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", e.Line)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, "%s: ", e.Field)
-	}
-	b.WriteString(e.Detail)
-	return b.String()
-}
-
 // Load reads a route file in YAML (or JSON) strictly: unknown fields,
 // duplicate keys and values of the wrong type are errors that name the field
 // and, where it can be found, the line. It does not validate the result; call
@@ -48,7 +26,7 @@ func Load(r io.Reader) (*Config, error) {
 		return nil, fmt.Errorf("route: read: %w", err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, &LoadError{Detail: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}
+		return nil, &Error{Detail: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}
 	}
 	return Parse(data)
 }
@@ -67,7 +45,7 @@ func Parse(data []byte) (*Config, error) {
 		return nil, syntaxError(data, strings.TrimPrefix(msg, "yaml: "))
 	}
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
-		return nil, &LoadError{Detail: "empty file"}
+		return nil, &Error{Detail: "empty file"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
@@ -96,11 +74,11 @@ var parserProblems = map[string]bool{
 }
 
 // syntaxError turns the YAML decoder's message for a syntax error in data
-// into a LoadError on the right line. The decoder names a parser problem's
+// into an Error on the right line. The decoder names a parser problem's
 // line one too early, names no line for a problem on the first line, puts a
 // problem at the end of the file on the line after the last, and calls a tab
 // "character that cannot start any token".
-func syntaxError(data []byte, msg string) *LoadError {
+func syntaxError(data []byte, msg string) *Error {
 	line, detail := 0, msg
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
@@ -118,10 +96,10 @@ func syntaxError(data []byte, msg string) *LoadError {
 	if detail == "found character that cannot start any token" && line > 0 && bytes.IndexByte(lines[line-1], '\t') >= 0 {
 		detail = "found a tab character where YAML allows only spaces (indent with spaces)"
 	}
-	return &LoadError{Line: line, Detail: detail}
+	return &Error{Line: line, Detail: detail}
 }
 
-// jsonError turns an encoding/json error into a LoadError with the field and,
+// jsonError turns an encoding/json error into an Error with the field and,
 // when the field's key occurs once in the file, its line.
 func jsonError(src []byte, err error) error {
 	msg := err.Error()
@@ -132,18 +110,18 @@ func jsonError(src []byte, err error) error {
 		if i := strings.LastIndexByte(key, '.'); i >= 0 {
 			key = key[i+1:]
 		}
-		return &LoadError{Line: keyLine(src, key), Field: typeErr.Field,
+		return &Error{Line: keyLine(src, key), Path: typeErr.Field,
 			Detail: fmt.Sprintf("cannot use a %s as %s", typeErr.Value, typeErr.Type)}
 	case unknownFieldRE.MatchString(msg):
 		key := unknownFieldRE.FindStringSubmatch(msg)[1]
-		return &LoadError{Line: keyLine(src, key), Field: key, Detail: "unknown field"}
+		return &Error{Line: keyLine(src, key), Path: key, Detail: "unknown field"}
 	case typeFieldRE.MatchString(msg):
 		m := typeFieldRE.FindStringSubmatch(msg)
-		return &LoadError{Line: keyLine(src, m[2]), Field: m[2], Detail: fmt.Sprintf("cannot use a %s as %s", m[1], m[3])}
+		return &Error{Line: keyLine(src, m[2]), Path: m[2], Detail: fmt.Sprintf("cannot use a %s as %s", m[1], m[3])}
 	}
 	msg = strings.TrimPrefix(msg, "json: ")
 	// Errors from UnmarshalJSON methods (durations) carry no field name.
-	return &LoadError{Detail: msg}
+	return &Error{Detail: msg}
 }
 
 // keyLine returns the 1-based line where key occurs as a mapping key, in
