@@ -55,5 +55,8 @@
 // splice bulk ones. On Unix an idle session holds no buffer, no pipe and two
 // descriptors. The goroutines that start sessions are reused for a second.
 //
-// See the Example for a router on loopback with a real crypto/tls client.
+// # Examples
+//
+// Example is a router on loopback with a real crypto/tls client;
+// ExampleTableRoute routes by the table of a planned route file.
 package proxy

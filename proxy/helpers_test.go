@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/netip"
@@ -89,10 +90,15 @@ func testCert(t testing.TB, names ...string) (*tls.Config, *x509.CertPool) {
 	return &tls.Config{Certificates: []tls.Certificate{c.Cert}}, c.Pool
 }
 
+// portable runs the tests' servers on the goroutine-per-direction path,
+// which on Linux is not the default: go test ./proxy -args -portable.
+var portable = flag.Bool("portable", false, "relay sessions with goroutines (Server.Portable)")
+
 // serve starts srv on a loopback listener (wrapped by wrap, when not nil)
 // and shuts it down at the end of the test.
 func serve(t testing.TB, srv *proxy.Server, wrap func(net.Listener) net.Listener) string {
 	t.Helper()
+	srv.Portable = srv.Portable || *portable
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,14 @@ type Server struct {
 	// MaxConns caps the connections open at once; past it, new ones wait in
 	// the listen backlog. Zero means no cap.
 	MaxConns int
+	// Portable copies every session with two goroutines, one per
+	// direction, as on systems other than Linux. By default on Linux, once a
+	// session is established (hello read, target dialed, PROXY header and
+	// hello sent), its two sockets are handed to one of a few epoll loops
+	// (one per GOMAXPROCS, at most 8) that keep no goroutine, no buffer and
+	// no pipe for an idle session; [Server.Shutdown] and [Server.Close] end
+	// them.
+	Portable bool
 	// Logger receives a record per connection: Info for a relayed session
 	// when it ends, Warn for a refused connection (bad hello, no route, no
 	// address reachable), Debug for a failed attempt to one address. Nil
@@ -85,6 +93,7 @@ type Server struct {
 	drained   chan struct{} // closed once closing and no session is left
 
 	stats counters
+	loops loopSet // the Linux event loops
 }
 
 // Stats are a [Server]'s counters since it started serving.
@@ -301,15 +310,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	if drained == nil {
+		s.stopLoops()
 		return nil
 	}
 	select {
 	case <-drained:
+		s.stopLoops()
 		return nil
 	case <-ctx.Done():
 	}
 	s.kill()
 	<-drained
+	s.stopLoops()
 	return ctx.Err()
 }
 
@@ -330,6 +342,7 @@ func (s *Server) kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.killed = true
+	s.killLoops()
 	for ss := range s.sessions {
 		ss.c.Close()
 		if ss.bc != nil {

@@ -100,6 +100,9 @@ func (ss *session) serve() {
 		ss.finish()
 		return
 	}
+	if !s.Portable && s.handoff(ss, src, bc) {
+		return
+	}
 	go ss.pump(bc, src, &ss.up, &ss.errUp)
 	go ss.pump(src, bc, &ss.down, &ss.errDown)
 }

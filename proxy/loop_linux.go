@@ -1,0 +1,508 @@
+//go:build linux
+
+package proxy
+
+import (
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The event loops of the Linux data path. A session is read, routed and
+// dialed on a goroutine as on every system; then its two sockets are handed
+// to one of a few loops (one per P, at most maxLoops), each an epoll
+// instance of its own in edge-triggered mode. A loop is a goroutine that
+// parks in the runtime's poller, where its epoll descriptor is registered,
+// so it costs nothing while no session moves, and holds for each session
+// only a flow: two descriptors and their state. Small exchanges go through
+// a pooled buffer held only while a write waits; a direction that reads two
+// full buffers in a row is then spliced through a pipe of its own. Half-close
+// is kept (shutdown(SHUT_WR) once a side ended), and idle sessions are
+// closed by a sweep once an idle period.
+
+// maxLoops caps the number of loops.
+const maxLoops = 8
+
+// pipeSize is the capacity asked for a spliced direction's pipe, as Go's
+// own splice does; a smaller one works too.
+const pipeSize = 1 << 20
+
+// epollET is EPOLLET, which package syscall defines as a negative int.
+const epollET = 1 << 31
+
+// loopSet is a Server's loops, started by the first session handed over.
+type loopSet struct {
+	once sync.Once
+	ls   []*loop
+	next uint32 // round robin, under mu
+	mu   sync.Mutex
+	wg   sync.WaitGroup
+}
+
+// loop is one epoll instance and the flows registered in it.
+type loop struct {
+	srv *Server
+	ep  int      // the epoll descriptor, owned by f
+	f   *os.File // ep, registered in the runtime's poller
+	rc  syscall.RawConn
+
+	mu     sync.Mutex
+	inbox  []*flow // handed over, not yet registered
+	woken  bool    // a wake is pending
+	killed bool    // close every flow
+	stop   bool    // end once no flow is left
+
+	// Owned by the loop's goroutine.
+	byFD   []*flow // by descriptor
+	flows  []*flow // every registered flow; flow.at is its index
+	events []syscall.EpollEvent
+	n      int       // events from the last epoll_wait
+	sweep  time.Time // the next idle sweep, or zero
+}
+
+// flow is a session relayed by a loop: fd[0] is the client's socket, fd[1]
+// the target's; dir[0] copies the client's bytes to the target, dir[1] the
+// target's back.
+type flow struct {
+	ss     *session
+	fd     [2]int
+	ready  [2]uint8 // per socket: canRead, canWrite, hup
+	dir    [2]direction
+	at     int  // index in loop.flows
+	active bool // a byte moved since the last sweep
+}
+
+const (
+	canRead  = 1 << iota // edge-triggered: readable until a read says otherwise
+	canWrite             // writable until a write says otherwise
+	hup                  // the peer closed or the socket failed: read to the end
+)
+
+// direction is one way of a flow.
+type direction struct {
+	buf      *[]byte // read, not yet all written; nil when none
+	off, end int
+	pipe     [2]int // once spliced: the pipe's read and write ends
+	spliced  bool
+	inPipe   int // bytes in the pipe
+	full     int // full reads in a row
+	eof      bool
+	shut     bool // the destination was half-closed (or the flow ends)
+	n        int64
+	err      error
+}
+
+// handoff moves an established session's sockets to a loop, and reports
+// whether it did; when it did not, the session keeps its connections, for
+// goroutines to copy.
+func (s *Server) handoff(ss *session, src, dst net.Conn) bool {
+	a, ok := src.(*net.TCPConn)
+	b, ok2 := dst.(*net.TCPConn)
+	if !ok || !ok2 {
+		return false
+	}
+	l := s.pickLoop()
+	if l == nil {
+		return false
+	}
+	fa, err := detach(a)
+	if err != nil {
+		return false
+	}
+	fb, err := detach(b)
+	if err != nil {
+		syscall.Close(fa)
+		return false
+	}
+	// The duplicates keep the sockets open: the connections now leave the
+	// runtime's poller.
+	a.Close()
+	b.Close()
+	fl := &flow{ss: ss, fd: [2]int{fa, fb}, active: true}
+	l.mu.Lock()
+	l.inbox = append(l.inbox, fl)
+	wake := !l.woken
+	l.woken = true
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+	return true
+}
+
+// detach returns a duplicate of c's descriptor, close-on-exec and, like
+// c's, non-blocking.
+func detach(c *net.TCPConn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	nfd, errno := -1, syscall.Errno(0)
+	if err := rc.Control(func(fd uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
+		nfd, errno = int(r), e
+	}); err != nil {
+		return -1, err
+	}
+	if errno != 0 {
+		return -1, os.NewSyscallError("fcntl", errno)
+	}
+	return nfd, nil
+}
+
+// pickLoop returns the next loop, starting them the first time; nil when
+// they cannot start or the server is shutting down.
+func (s *Server) pickLoop() *loop {
+	ls := &s.loops
+	ls.once.Do(func() {
+		n := min(runtime.GOMAXPROCS(0), maxLoops)
+		for range n {
+			l, err := newLoop(s)
+			if err != nil {
+				if s.Logger != nil {
+					s.Logger.Warn("proxy: event loop", "err", err)
+				}
+				break
+			}
+			ls.ls = append(ls.ls, l)
+		}
+		for _, l := range ls.ls {
+			ls.wg.Go(l.run)
+		}
+	})
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if len(ls.ls) == 0 {
+		return nil
+	}
+	l := ls.ls[ls.next%uint32(len(ls.ls))]
+	ls.next++
+	return l
+}
+
+func newLoop(s *Server) (*loop, error) {
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	if err := syscall.SetNonblock(ep, true); err != nil {
+		syscall.Close(ep)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	f := os.NewFile(uintptr(ep), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	l := &loop{srv: s, ep: ep, f: f, rc: rc, events: make([]syscall.EpollEvent, 128)}
+	if d := s.idleTimeout(); d > 0 {
+		l.sweep = time.Now().Add(d)
+	}
+	if err := f.SetReadDeadline(l.sweep); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// killLoops closes every flow of every loop.
+func (s *Server) killLoops() {
+	for _, l := range s.loopList() {
+		l.mu.Lock()
+		l.killed, l.woken = true, true
+		l.mu.Unlock()
+		l.wake()
+	}
+}
+
+// stopLoops ends the loops, which have no flow left, and waits for them.
+func (s *Server) stopLoops() {
+	for _, l := range s.loopList() {
+		l.mu.Lock()
+		l.stop, l.woken = true, true
+		l.mu.Unlock()
+		l.wake()
+	}
+	s.loops.wg.Wait()
+}
+
+func (s *Server) loopList() []*loop {
+	s.loops.mu.Lock()
+	defer s.loops.mu.Unlock()
+	return s.loops.ls
+}
+
+// wake makes the loop's wait end at once: its deadline passes.
+func (l *loop) wake() { l.f.SetReadDeadline(time.Unix(1, 0)) }
+
+// wait is the func given to RawConn.Read: it takes the ready events without
+// blocking, and reports whether there were any.
+func (l *loop) wait(fd uintptr) bool {
+	n, err := syscall.EpollWait(int(fd), l.events, 0)
+	if err != nil { // EINTR
+		n = 0
+	}
+	l.n = n
+	return n > 0
+}
+
+// run serves the loop's flows until it is stopped with none left.
+func (l *loop) run() {
+	defer l.f.Close()
+	wait := l.wait
+	for {
+		err := l.rc.Read(wait)
+		if err == nil {
+			for _, ev := range l.events[:l.n] {
+				l.event(ev)
+			}
+			continue
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			l.killAll() // cannot happen: the file is closed only here
+			return
+		}
+		if l.timeout() {
+			return
+		}
+	}
+}
+
+// timeout handles a wake or the sweep's deadline, and reports whether the
+// loop ends.
+func (l *loop) timeout() bool {
+	now := time.Now()
+	if !l.sweep.IsZero() && !now.Before(l.sweep) {
+		l.sweepIdle()
+		l.sweep = now.Add(l.srv.idleTimeout())
+	}
+	// The deadline first: a wake after it is not lost.
+	l.f.SetReadDeadline(l.sweep)
+	l.mu.Lock()
+	in, killed, stop := l.inbox, l.killed, l.stop
+	l.inbox, l.woken = nil, false
+	l.mu.Unlock()
+	for _, fl := range in {
+		l.add(fl)
+	}
+	if killed {
+		l.killAll()
+	}
+	return stop && len(l.flows) == 0
+}
+
+// add registers a flow's sockets; both are reported at once if ready.
+func (l *loop) add(fl *flow) {
+	fl.at = len(l.flows)
+	l.flows = append(l.flows, fl)
+	for _, fd := range fl.fd {
+		if fd >= len(l.byFD) {
+			l.byFD = append(l.byFD, make([]*flow, fd+1-len(l.byFD)+len(l.byFD)/2)...)
+		}
+		l.byFD[fd] = fl
+	}
+	for i, fd := range fl.fd {
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET, Fd: int32(fd)}
+		if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			fl.dir[i].err = os.NewSyscallError("epoll_ctl", err)
+			l.end(fl)
+			return
+		}
+	}
+}
+
+// event records what a socket is ready for and moves its flow on.
+func (l *loop) event(ev syscall.EpollEvent) {
+	fd := int(ev.Fd)
+	if fd >= len(l.byFD) || l.byFD[fd] == nil {
+		return // ended earlier in this batch
+	}
+	fl := l.byFD[fd]
+	i := 0
+	if fl.fd[1] == fd {
+		i = 1
+	}
+	if ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		fl.ready[i] |= hup | canRead | canWrite
+	}
+	if ev.Events&syscall.EPOLLIN != 0 {
+		fl.ready[i] |= canRead
+	}
+	if ev.Events&syscall.EPOLLOUT != 0 {
+		fl.ready[i] |= canWrite
+	}
+	l.progress(fl)
+}
+
+// progress moves both directions of a flow as far as the sockets allow,
+// and ends it when both are done or one failed.
+func (l *loop) progress(fl *flow) {
+	for i := range fl.dir {
+		if err := l.pump(fl, i); err != nil {
+			fl.dir[i].err = err
+			l.end(fl)
+			return
+		}
+	}
+	if fl.dir[0].shut && fl.dir[1].shut {
+		l.end(fl)
+	}
+}
+
+// pump copies direction i of a flow until a socket would block.
+func (l *loop) pump(fl *flow, i int) error {
+	d := &fl.dir[i]
+	src, dst := fl.fd[i], fl.fd[1-i]
+	rs, ws := &fl.ready[i], &fl.ready[1-i]
+	for {
+		switch {
+		case d.buf != nil: // write what was read
+			if *ws&canWrite == 0 {
+				return nil
+			}
+			n, err := syscall.Write(dst, (*d.buf)[d.off:d.end])
+			if err == syscall.EAGAIN {
+				*ws &^= canWrite
+				return nil
+			} else if err != nil {
+				return os.NewSyscallError("write", err)
+			}
+			d.off += n
+			d.n += int64(n)
+			fl.active = true
+			if d.off < d.end { // the socket's buffer is full
+				*ws &^= canWrite
+				return nil
+			}
+			l.srv.bufs.Put(d.buf)
+			d.buf = nil
+		case d.inPipe > 0: // splice what the pipe holds
+			if *ws&canWrite == 0 {
+				return nil
+			}
+			n, err := syscall.Splice(d.pipe[0], nil, dst, nil, d.inPipe, spliceFlags)
+			if err == syscall.EAGAIN {
+				*ws &^= canWrite
+				return nil
+			} else if err != nil {
+				return os.NewSyscallError("splice", err)
+			}
+			d.inPipe -= int(n)
+			d.n += n
+			fl.active = true
+		case d.eof:
+			if !d.shut {
+				d.shut = true
+				if fl.dir[1-i].shut {
+					return nil // the flow ends: no half-close needed
+				}
+				if err := syscall.Shutdown(dst, syscall.SHUT_WR); err != nil && err != syscall.ENOTCONN {
+					return os.NewSyscallError("shutdown", err)
+				}
+			}
+			return nil
+		case *rs&canRead == 0:
+			return nil
+		case d.spliced:
+			n, err := syscall.Splice(src, nil, d.pipe[1], nil, pipeSize, spliceFlags)
+			if err == syscall.EAGAIN {
+				*rs &^= canRead
+				return nil
+			} else if err != nil {
+				return os.NewSyscallError("splice", err)
+			} else if n == 0 {
+				d.eof = true
+			}
+			d.inPipe = int(n)
+		default:
+			buf := l.srv.bufs.Get().(*[]byte)
+			n, err := syscall.Read(src, *buf)
+			if err != nil || n <= 0 {
+				l.srv.bufs.Put(buf)
+				if err == syscall.EAGAIN {
+					*rs &^= canRead
+					return nil
+				} else if err != nil {
+					return os.NewSyscallError("read", err)
+				}
+				d.eof = true
+				continue
+			}
+			d.buf, d.off, d.end = buf, 0, n
+			if n < len(*buf) {
+				d.full = 0
+				if *rs&hup == 0 { // drained: the next byte is a new edge
+					*rs &^= canRead
+				}
+			} else if d.full++; d.full >= 2 {
+				d.spliced = l.newPipe(d) // else buffers
+			}
+		}
+	}
+}
+
+// spliceFlags move pages where possible and never block on the pipe.
+const spliceFlags = 1 | 2 // SPLICE_F_MOVE, SPLICE_F_NONBLOCK
+
+// newPipe gives a bulk direction its pipe, and reports whether it could.
+func (l *loop) newPipe(d *direction) bool {
+	if err := syscall.Pipe2(d.pipe[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return false
+	}
+	syscall.Syscall(syscall.SYS_FCNTL, uintptr(d.pipe[0]), syscall.F_SETPIPE_SZ, pipeSize)
+	return true
+}
+
+// sweepIdle ends the flows that moved no byte since the last sweep.
+func (l *loop) sweepIdle() {
+	for i := 0; i < len(l.flows); {
+		fl := l.flows[i]
+		if fl.active {
+			fl.active = false
+			i++
+			continue
+		}
+		fl.ss.idle.Store(true)
+		l.end(fl) // moves the last flow to i
+	}
+}
+
+// killAll ends every flow.
+func (l *loop) killAll() {
+	for len(l.flows) > 0 {
+		l.end(l.flows[len(l.flows)-1])
+	}
+}
+
+// end closes a flow's sockets and pipes, gives its buffers back, and
+// finishes its session.
+func (l *loop) end(fl *flow) {
+	last := l.flows[len(l.flows)-1]
+	l.flows[fl.at], last.at = last, fl.at
+	l.flows = l.flows[:len(l.flows)-1]
+	for _, fd := range fl.fd {
+		l.byFD[fd] = nil
+		syscall.Close(fd)
+	}
+	for i := range fl.dir {
+		d := &fl.dir[i]
+		if d.buf != nil {
+			l.srv.bufs.Put(d.buf)
+			d.buf = nil
+		}
+		if d.spliced {
+			syscall.Close(d.pipe[0])
+			syscall.Close(d.pipe[1])
+		}
+	}
+	ss := fl.ss
+	ss.up.Add(fl.dir[0].n)
+	ss.down.Add(fl.dir[1].n)
+	ss.errUp, ss.errDown = fl.dir[0].err, fl.dir[1].err
+	ss.finish()
+}

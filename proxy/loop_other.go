@@ -1,0 +1,15 @@
+//go:build !linux
+
+package proxy
+
+import "net"
+
+// loopSet is empty where sessions are always copied by goroutines.
+type loopSet struct{}
+
+// handoff reports false: without epoll, goroutines copy every session.
+func (s *Server) handoff(*session, net.Conn, net.Conn) bool { return false }
+
+func (s *Server) killLoops() {}
+
+func (s *Server) stopLoops() {}
