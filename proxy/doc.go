@@ -51,9 +51,21 @@
 //
 // A connection costs the hello's parse (no allocation), one write to the
 // target for the PROXY header, the hello and any bytes that came with it,
-// and two goroutines that copy small exchanges through pooled buffers and
-// splice bulk ones. On Unix an idle session holds no buffer, no pipe and two
-// descriptors. The goroutines that start sessions are reused for a second.
+// and then the copy both ways. The goroutines that read hellos and dial
+// targets are reused for a second.
+//
+// On Linux, an established session is then handed to one of a few event
+// loops (one per GOMAXPROCS, at most 8): each is an epoll instance in
+// edge-triggered mode, parked in the runtime's poller while nothing moves.
+// A loop reads small exchanges through pooled buffers, held only while a
+// write waits, and splices a direction through a pipe of its own once it
+// has read two full buffers in a row. An idle session holds no goroutine,
+// no buffer and no pipe: two descriptors and a few hundred bytes. Half-close
+// is kept, and idle sessions are closed by a sweep once an idle period.
+//
+// Elsewhere, or with [Server.Portable], two goroutines copy each session,
+// one per direction, small exchanges through pooled buffers taken once the
+// connection is readable (on Unix), bulk ones spliced by io.Copy.
 //
 // # Examples
 //
