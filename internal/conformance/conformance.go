@@ -12,7 +12,8 @@
 // version of its apiVersion and kind and runs, in the API server's order:
 //
 //   - pruning of fields the structural schema does not declare, reported
-//     as errors (kubectl's --validate=strict, fieldValidation=Strict);
+//     as errors (kubectl's --validate=strict, fieldValidation=Strict), then
+//     the schema's defaults;
 //   - the OpenAPI schema validation (types, enums, formats, required
 //     fields, bounds) and object-metadata validation of the custom resource
 //     strategy;
@@ -48,6 +49,7 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apiextensions-apiserver/pkg/crdserverscheme"
@@ -250,6 +252,10 @@ func (v *Validator) ValidateObject(obj map[string]any) error {
 	for _, p := range unknown {
 		oe.Errors = append(oe.Errors, fmt.Errorf("unknown field %q", p))
 	}
+	// The API server applies the schema's defaults when it decodes the
+	// object, before validation: CEL rules read defaulted fields (a
+	// Gateway API parentRef's group and kind, a rule's matches).
+	structuraldefaulting.Default(u.Object, cv.structural)
 	for _, fe := range cv.strategy.Validate(context.Background(), u) {
 		oe.Errors = append(oe.Errors, fe)
 	}
