@@ -64,4 +64,11 @@
 // change is named in the release notes. The generated configurations are
 // deterministic within a version: a change of output is a change of version.
 // Packages under internal/ are not for use outside this module.
+//
+// # Examples
+//
+// Example_router is a whole SNI router in a few lines: package proxy routes
+// a real crypto/tls client to an HTTPS backend behind a
+// proxyproto.Listener. Each package's documentation names its own
+// examples.
 package drawbridge

@@ -48,4 +48,13 @@
 // expressions, fetches other than SNI, Host, path, str, dst_port and
 // ssl_fc*, and directives the parser keeps verbatim are not modelled: the
 // journey's Problems say so.
+//
+// # Examples
+//
+// ExampleEdge_Route routes connections through an edge that passes some
+// names through with a PROXY header and answers the rest itself;
+// ExampleTrace follows one request through both tiers and shows where they
+// disagree. ExampleGateway_Route shows Istio's require_tls reaching a host
+// through a shared "*" redirect server, and ExampleGateway_ListenerFilters
+// the legacy EnvoyFilter that puts proxy_protocol after tls_inspector.
 package check

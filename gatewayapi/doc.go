@@ -96,4 +96,10 @@
 // A plan whose routes all hand their traffic to a gateway configured
 // elsewhere has no Gateway to write; a warning then gives the annotation
 // that Gateway needs for the topology the edge expects.
+//
+// # Examples
+//
+// ExampleCompile writes a gateway without an edge (HTTPS with a credential,
+// a path served by another service, a canary split) as a Gateway, an
+// HTTPRoute and a ReferenceGrant.
 package gatewayapi

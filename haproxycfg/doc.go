@@ -102,4 +102,12 @@
 //	if err != nil { ... }
 //	for _, m := range res.Maps { ... write m into MapDir ... }
 //	_, err = res.Config.WriteTo(os.Stdout)
+//
+// # Examples
+//
+// ExampleCompile compiles a route configuration into a haproxy.cfg and
+// ExampleCompiler_maps shows exact hosts moved into a map_str file.
+// ExampleConfig_AppendText builds a configuration from typed values,
+// ExampleConfig_Validate shows the line an invalid value is reported on,
+// and ExampleParse and ExampleParseMap read existing files.
 package haproxycfg

@@ -108,4 +108,12 @@
 // The nested module internal/conformance validates every object of the
 // golden files with k8s.io/apiextensions-apiserver against istio.io/api's
 // CRDs.
+//
+// # Examples
+//
+// ExampleCompile writes the gateway tier of an edge that passes TLS through
+// with PROXY protocol; ExampleResult_Find picks one object out of the
+// result. ExampleWriteYAML writes specs built as istio.io/api literals,
+// ExampleReadYAML reads a stream back, and ExampleReadMeshSettings reads the
+// gateway's topology from Helm values.
 package istiocfg

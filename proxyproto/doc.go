@@ -77,4 +77,11 @@
 //
 // [ToPires] and [FromPires] convert to and from *proxyproto.Header of
 // github.com/pires/go-proxyproto for code that already uses it.
+//
+// # Examples
+//
+// ExampleDecode reads a header from bytes and ExampleListener from
+// connections; ExampleFromAddrs builds the header a proxy sends upstream,
+// ExampleHeader_AppendBinary writes one header in both versions, and
+// ExampleTLVs builds TLVs in HAProxy's order with a CRC32C.
 package proxyproto

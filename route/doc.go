@@ -120,4 +120,12 @@
 // drawbridge: [Table.Match] finds a route by server name in constant time
 // (exact names first, then the longest wildcard suffix, then "*") without
 // allocating.
+//
+// # Examples
+//
+// Example_buildConfig builds a two-tier edge in Go; ExampleLoad reads a
+// route file, and ExampleConfig_Validate and ExampleLoad_unknownField show
+// its errors with their field paths and lines. ExampleTable_Match matches
+// server names at run time, and ExamplePlan_Upstream turns a match into
+// addresses and a PROXY header.
 package route

@@ -113,4 +113,11 @@
 // computed on demand from the parsed views ([Hello.AppendJA3],
 // [Hello.AppendJA4]); JA4 follows FoxIO's specification for TLS over TCP
 // ("t" prefix).
+//
+// # Examples
+//
+// ExampleParse reads a ClientHello from bytes, ExamplePeek from a
+// connection, and ExampleParser a hello split over several TLS records,
+// reusing its buffer. ExampleHello_ALPN and ExampleHello_JA4 read what the
+// client offered; ExampleKindOf branches on the kind of error.
 package sni
