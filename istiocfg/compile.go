@@ -101,44 +101,46 @@ func tlsMode(m route.TLSMode) networking.ServerTLSSettings_TLSmode {
 }
 
 func (k *compiler) gateway() {
-	spec := gatewaySpec(k.gp.Selector)
-	redirects := gatewaySpec(k.gp.Selector)
 	httpPorts := map[int]bool{}
 	for _, s := range k.gp.Servers {
-		port := uint32(s.Port)
-		var srv *networking.Server
-		switch {
-		case s.HTTPSRedirect:
-			redirects.Servers = append(redirects.Servers, httpsRedirectServer(s.Name, port, s.Hosts...))
-			continue
-		case s.Protocol == route.HTTPS && len(s.Hosts) > 1 && slices.Contains(s.Hosts, "*"):
-			// Istio writes no server names for a filter chain with "*"
-			// among its hosts: the other hosts would lose their SNI to any
-			// more specific chain of the port. "*" gets a server of its own.
-			rest := slices.DeleteFunc(slices.Clone(s.Hosts), func(h string) bool { return h == "*" })
-			spec.Servers = append(spec.Servers, httpsServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, rest...))
-			srv = httpsServer(s.Name+"-any", port, tlsMode(s.Mode), []string{s.Credential}, "*")
-		case s.Protocol == route.HTTPS:
-			srv = httpsServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, s.Hosts...)
-		case s.Protocol == route.TLS:
-			srv = passthroughServer(s.Name, port, s.Hosts...)
-		case s.Protocol == route.TCP:
-			srv = tcpServer(s.Name, port, s.Hosts...)
-		default:
-			srv = httpServer(s.Name, port, s.Hosts...)
-		}
-		if s.Protocol == route.HTTP || s.Protocol == route.HTTPS {
+		if !s.HTTPSRedirect && (s.Protocol == route.HTTP || s.Protocol == route.HTTPS) {
 			httpPorts[s.Port] = true
 		}
-		spec.Servers = append(spec.Servers, srv)
 	}
 	k.httpPorts = len(httpPorts)
-	if len(spec.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gw, k.rns, spec))
+	for _, o := range k.gp.Gateways {
+		spec := gatewaySpec(k.gp.Selector)
+		for _, pc := range o.Servers {
+			spec.Servers = append(spec.Servers, gatewayServers(&k.gp.Servers[pc.Server], pc.Hosts)...)
+		}
+		k.res.Objects = append(k.res.Objects, NewGateway(o.Name, k.rns, spec))
 	}
-	if len(redirects.Servers) > 0 {
-		k.res.Objects = append(k.res.Objects, NewGateway(k.gp.RedirectGateway, k.rns, redirects))
+}
+
+// gatewayServers returns the Gateway servers of s for hosts (all of its
+// hosts, or the share one Gateway object holds).
+func gatewayServers(s *route.GatewayServer, hosts []string) []*networking.Server {
+	port := uint32(s.Port)
+	switch {
+	case s.HTTPSRedirect:
+		return []*networking.Server{httpsRedirectServer(s.Name, port, hosts...)}
+	case s.Protocol == route.HTTPS && len(hosts) > 1 && slices.Contains(hosts, "*"):
+		// Istio writes no server names for a filter chain with "*"
+		// among its hosts: the other hosts would lose their SNI to any
+		// more specific chain of the port. "*" gets a server of its own.
+		rest := slices.DeleteFunc(slices.Clone(hosts), func(h string) bool { return h == "*" })
+		return []*networking.Server{
+			httpsServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, rest...),
+			httpsServer(s.Name+"-any", port, tlsMode(s.Mode), []string{s.Credential}, "*"),
+		}
+	case s.Protocol == route.HTTPS:
+		return []*networking.Server{httpsServer(s.Name, port, tlsMode(s.Mode), []string{s.Credential}, hosts...)}
+	case s.Protocol == route.TLS:
+		return []*networking.Server{passthroughServer(s.Name, port, hosts...)}
+	case s.Protocol == route.TCP:
+		return []*networking.Server{tcpServer(s.Name, port, hosts...)}
 	}
+	return []*networking.Server{httpServer(s.Name, port, hosts...)}
 }
 
 // virtualServices writes one VirtualService per set of gateway hosts, named
@@ -284,11 +286,22 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 			httpPorts[rp.Gateway.Port] = true
 		}
 	}
-	gateways := []string{k.gw}
+	gateways := slices.Clone(rs[0].Gateway.Gateways)
 	var gwMatch []string
 	if mesh {
+		gwMatch = slices.Clone(gateways)
 		gateways = append(gateways, Mesh)
-		gwMatch = []string{k.gw}
+	}
+	// l4Match are the gateways a TLS or TCP route of rp matches: with
+	// several Gateway objects bound, the one holding rp's server hosts
+	// (Istio builds a passed-through server's filter chains from every
+	// match of every VirtualService its Gateway binds, whatever the
+	// server's hosts are).
+	l4Match := func(rp *route.RoutePlan) []string {
+		if mesh || len(rp.Gateway.Gateways) > 1 {
+			return []string{rp.Gateway.ServerGateway}
+		}
+		return nil
 	}
 	needPort := len(httpPorts) > 1 || mesh || k.httpPorts > 1
 	spec := virtualServiceSpec(rs[0].Gateway.Hosts, gateways)
@@ -343,21 +356,21 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 		case route.HTTP:
 			spec.Http = append(spec.Http, k.httpRoute(rp, gwMatch, needPort))
 		case route.TLS:
-			tr := tlsRouteTo(h.Hosts, port, gwMatch, l4Dests(h.Destinations)...)
+			tr := tlsRouteTo(h.Hosts, port, l4Match(rp), l4Dests(h.Destinations)...)
 			if len(h.Hosts) > 1 && slices.Contains(h.Hosts, "*") {
 				// As for servers: "*" in a match's sniHosts makes its
 				// filter chain take every name; the other names keep
 				// their own match.
 				rest := slices.DeleteFunc(slices.Clone(h.Hosts), func(x string) bool { return x == "*" })
 				tr.Match = []*networking.TLSMatchAttributes{
-					{SniHosts: rest, Port: port, Gateways: gwMatch},
-					{SniHosts: []string{"*"}, Port: port, Gateways: gwMatch},
+					{SniHosts: rest, Port: port, Gateways: l4Match(rp)},
+					{SniHosts: []string{"*"}, Port: port, Gateways: l4Match(rp)},
 				}
 			}
 			spec.Tls = append(spec.Tls, tr)
 		case route.TCP:
 			tr := tcpRouteTo(port, l4Dests(h.Destinations)...)
-			tr.Match[0].Gateways = gwMatch
+			tr.Match[0].Gateways = l4Match(rp)
 			spec.Tcp = append(spec.Tcp, tr)
 		}
 		if noEdge && h.Kind == route.HTTP && rp.Listener.RedirectHTTPS && r.PathPrefix != "" && !redirected[h.Port] && !servesAllPaths(rs, rp.Listener) {

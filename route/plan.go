@@ -292,6 +292,10 @@ type GatewayPlan struct {
 	// Servers are the Gateway's servers, by port, then redirect servers
 	// last, then by name.
 	Servers []GatewayServer
+	// Gateways are the Gateway objects holding Servers, each at most
+	// gateway.maxObjectBytes as compact JSON: Name first, then "<Name>-2"
+	// and so on when the servers need more room, then RedirectGateway.
+	Gateways []GatewayObject
 	// ProxyProtocol is how the gateway accepts the PROXY protocol the edge
 	// sends; GatewayProxyOff when it does not.
 	ProxyProtocol GatewayProxyProtocol
@@ -377,6 +381,12 @@ type GatewayHop struct {
 	// VirtualService is the name of the VirtualService that holds the
 	// route: one per set of hosts, named after its first route.
 	VirtualService string
+	// Gateways are the Gateway objects that VirtualService binds, as its
+	// gateways field names them: every object with a server host its
+	// hosts intersect. ServerGateway is the object holding this route's
+	// hosts on its server, the one its TLS and TCP routes match.
+	Gateways      []string
+	ServerGateway string
 	// ExportTo is the exportTo of that VirtualService: nil when it is in
 	// the workload's namespace, else its own namespace and the workload's,
 	// or "*" when sidecars of the mesh use it too.

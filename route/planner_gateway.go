@@ -84,6 +84,7 @@ func (pl *planner) gateway() {
 	pl.trustedProxies()
 	pl.gatewayBackends()
 	pl.names()
+	pl.splitGateways()
 	pl.install()
 }
 

@@ -34,6 +34,7 @@ func (c *Config) validateInstall(p *problems) {
 	if g.RoutesNamespace != "" && !validName(g.RoutesNamespace) {
 		p.add("gateway.routesNamespace", "%q is not a valid namespace", g.RoutesNamespace)
 	}
+	c.validateSplit(p)
 	s := g.Service
 	if s == nil {
 		return

@@ -134,6 +134,11 @@ type Gateway struct {
 	Balance string `json:"balance,omitempty"`
 	// MaxConn caps the edge's concurrent connections per gateway address.
 	MaxConn int `json:"maxConn,omitempty"`
+	// MaxObjectBytes caps the size of each Gateway object as compact JSON
+	// (what client-side kubectl apply records in an annotation, which the
+	// API server limits to 262,144 bytes): servers that need more are
+	// split into several Gateways. Zero means [DefaultMaxObjectBytes].
+	MaxObjectBytes int `json:"maxObjectBytes,omitempty"`
 	// Certificates asks for a cert-manager Certificate per credential the
 	// gateway serves, in the workload's namespace. Nil means none: the
 	// credentials' secrets are made another way.

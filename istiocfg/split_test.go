@@ -1,0 +1,151 @@
+package istiocfg_test
+
+import (
+	"slices"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/drawbridge-go/drawbridge/internal/routegen"
+	"github.com/drawbridge-go/drawbridge/istiocfg"
+	"github.com/drawbridge-go/drawbridge/route"
+)
+
+// annotationLimit is the API server's limit on an object's annotations
+// (apimachinery TotalAnnotationSizeLimitB), which client-side kubectl
+// apply fills with the whole object as compact JSON.
+const annotationLimit = 262_144
+
+// jsonSize returns the size of o as compact JSON, as kubectl apply
+// records it in kubectl.kubernetes.io/last-applied-configuration.
+func jsonSize(t *testing.T, o istiocfg.Object) int {
+	t.Helper()
+	y, err := istiocfg.AppendYAML(nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(j)
+}
+
+// TestLargeGatewaysSplit compiles edges of 15,000 and 20,000 hosts: every
+// object is under the annotation limit (the Gateways under
+// route.DefaultMaxObjectBytes), the Gateway objects hold every server
+// host once, and each VirtualService names the object holding its hosts.
+func TestLargeGatewaysSplit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles 35,000 hosts")
+	}
+	for _, n := range []int{15_000, 20_000} {
+		p, err := routegen.Scale(n).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := istiocfg.CompilePlan(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gateways, largest := 0, map[string]int{}
+		for _, o := range res.Objects {
+			size := jsonSize(t, o)
+			largest[o.Kind] = max(largest[o.Kind], size)
+			if size >= annotationLimit {
+				t.Errorf("%d hosts: %s %s is %d bytes as JSON; want under %d", n, o.Kind, o.Metadata.Name, size, annotationLimit)
+			}
+			if o.Kind == "Gateway" {
+				gateways++
+				if size > route.DefaultMaxObjectBytes {
+					t.Errorf("%d hosts: Gateway %s is %d bytes as JSON; want at most %d", n, o.Metadata.Name, size, route.DefaultMaxObjectBytes)
+				}
+			}
+		}
+		if gateways < 2 {
+			t.Errorf("%d hosts: %d Gateway objects; want the servers split", n, gateways)
+		}
+		t.Logf("%d hosts: %d objects, %d Gateways; largest as JSON: %v", n, len(res.Objects), gateways, largest)
+		checkSplitPlan(t, p)
+	}
+}
+
+// TestGatewaySplitLimit compiles generated edges with a small
+// gateway.maxObjectBytes: no Gateway object is larger.
+func TestGatewaySplitLimit(t *testing.T) {
+	split := 0
+	for seed := range uint64(300) {
+		c := routegen.Config(seed)
+		if c.Gateway == nil {
+			continue
+		}
+		c.Gateway.MaxObjectBytes = 1024
+		p, err := c.Plan()
+		if err != nil {
+			continue
+		}
+		res, err := istiocfg.CompilePlan(p)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		for _, o := range res.Objects {
+			if o.Kind != "Gateway" {
+				continue
+			}
+			if size := jsonSize(t, o); size > c.Gateway.MaxObjectBytes {
+				t.Errorf("seed %d: Gateway %s is %d bytes as JSON; want at most %d", seed, o.Metadata.Name, size, c.Gateway.MaxObjectBytes)
+			}
+		}
+		if len(p.Gateway.Gateways) > 2 {
+			split++
+		}
+		checkSplitPlan(t, p)
+	}
+	if split == 0 {
+		t.Error("no generated edge was split")
+	}
+	t.Logf("%d generated edges split", split)
+}
+
+// checkSplitPlan checks that p's Gateway objects hold every host of every
+// server once, and that every gateway hop's VirtualService names the
+// object holding the hop's hosts.
+func checkSplitPlan(t *testing.T, p *route.Plan) {
+	t.Helper()
+	gp := p.Gateway
+	held := make([][]string, len(gp.Servers))
+	names := map[string]bool{}
+	for _, o := range gp.Gateways {
+		names[o.Name] = true
+		seen := map[int]bool{}
+		for _, pc := range o.Servers {
+			if seen[pc.Server] {
+				t.Errorf("Gateway %s holds server %d twice", o.Name, pc.Server)
+			}
+			seen[pc.Server] = true
+			held[pc.Server] = append(held[pc.Server], pc.Hosts...)
+		}
+	}
+	for i, s := range gp.Servers {
+		got := slices.Sorted(slices.Values(held[i]))
+		if !slices.Equal(got, s.Hosts) {
+			t.Errorf("server %s: the Gateway objects hold %d hosts, the server has %d", s.Name, len(got), len(s.Hosts))
+		}
+	}
+	for i := range p.Routes {
+		h := p.Routes[i].Gateway
+		if h == nil {
+			continue
+		}
+		if !names[h.ServerGateway] || !slices.Contains(h.Gateways, h.ServerGateway) {
+			t.Errorf("route %s: server Gateway %q, bound to %q", p.Routes[i].Route.Name, h.ServerGateway, h.Gateways)
+		}
+		for _, o := range gp.Gateways {
+			for _, pc := range o.Servers {
+				if pc.Server == h.Server && o.Name != h.ServerGateway && slices.ContainsFunc(h.Hosts, func(x string) bool { _, ok := slices.BinarySearch(pc.Hosts, x); return ok }) {
+					t.Errorf("route %s: its hosts on server %d are in %s and %s", p.Routes[i].Route.Name, h.Server, h.ServerGateway, o.Name)
+				}
+			}
+		}
+	}
+}
