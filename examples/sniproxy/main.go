@@ -2,7 +2,8 @@
 // proxy.Server that reads the ClientHello without decrypting it, finds the
 // route for its server name (route.Table) and where the route's traffic
 // goes (route.Plan), connects, sends a PROXY header with the client's
-// address and the server name and the hello, and copies both ways. SIGTERM
+// address and the server name and the hello, and copies both ways (on
+// Linux in a few epoll loops; with -portable, two goroutines a session). SIGTERM
 // or SIGINT stops accepting and lets open sessions finish for up to
 // -drain-timeout.
 //
@@ -52,6 +53,7 @@ type options struct {
 	hello, idle, dial   time.Duration
 	drain               time.Duration
 	maxConns            int
+	portable            bool
 	level               slog.Level
 }
 
@@ -73,6 +75,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idle, "idle-timeout", 5*time.Minute, "close sessions idle both ways this long, up to twice (0: never)")
 	fs.DurationVar(&o.dial, "dial-timeout", 5*time.Second, "time to connect to a server")
 	fs.IntVar(&o.maxConns, "max-conns", 10000, "concurrent connections; more wait in the listen backlog")
+	fs.BoolVar(&o.portable, "portable", false, "copy each session with two goroutines instead of the event loops (Linux)")
 	fs.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, time open sessions have to finish")
 	fs.StringVar(&o.admin, "admin", "", "`address` serving Prometheus counters on /metrics (default: none)")
 	fs.TextVar(&o.level, "log-level", slog.LevelInfo, "debug, info (a line per session), warn (refusals) or error")
@@ -144,7 +147,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
 	srv := &proxy.Server{Route: routes, HelloTimeout: o.hello, DialTimeout: o.dial,
-		IdleTimeout: cmp.Or(o.idle, -1), MaxConns: max(o.maxConns, 1), Logger: log}
+		IdleTimeout: cmp.Or(o.idle, -1), MaxConns: max(o.maxConns, 1), Portable: o.portable, Logger: log}
 	lc := net.ListenConfig{KeepAlive: -1} // no keepalive setsockopt calls per connection
 	ln, err := lc.Listen(ctx, "tcp", cmp.Or(o.listen, net.JoinHostPort(l.Address, strconv.Itoa(l.Port))))
 	if err != nil {

@@ -1,7 +1,11 @@
-// Command loadtest runs the same workload against examples/sniproxy and
+// Command loadtest runs the same workload against examples/sniproxy, on its
+// Linux event loops and with -portable (two goroutines a session), and
 // against HAProxy 2.6 (tcp mode, req.ssl_sni routed through a 10,000-host
-// map_str, send-proxy-v2, the same Go backend), both running at once on
-// different loopback ports, and prints a markdown table.
+// map_str, send-proxy-v2, the same Go backend), all running at once on
+// different loopback ports, and prints a markdown table: each figure is the
+// median of the rounds, with their range, and the ratio to HAProxy's. With
+// -strace N it also counts each proxy's system calls over N connections
+// (strace -f -c, counts only, attached after the timed rounds).
 //
 //	go run ./examples/sniproxy/loadtest -h
 //
@@ -22,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -52,6 +57,8 @@ var (
 	proxyCPU = flag.String("proxy-cpu", "1", "CPU list for each proxy (taskset -c)")
 	gogc     = flag.String("sniproxy-gogc", "", "GOGC for sniproxy (default: Go's, 100)")
 	limit    = flag.Duration("timeout", 15*time.Minute, "give up after this long")
+	straceN  = flag.Int("strace", 0, "count each proxy's system calls over this many connections with strace -f -c (0: do not)")
+	idleRuns = flag.Int("idle-rounds", 3, "rounds of the idle-session figures, interleaved")
 )
 
 const pinnedEnv = "SNIPROXY_LOADTEST_PINNED"
@@ -107,7 +114,7 @@ func run(ctx context.Context) error {
 	for i := range names {
 		names[i] = fmt.Sprintf("host%d.example.com", i)
 	}
-	ports, err := freePorts(2)
+	ports, err := freePorts(3)
 	if err != nil {
 		return err
 	}
@@ -160,12 +167,19 @@ backend be_none
 
 	ha := &proc{name: "HAProxy 2.6", addr: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		cmd: exec.Command("taskset", "-c", *proxyCPU, *haproxy, "-db", "-f", filepath.Join(dir, "haproxy.cfg"))}
-	gp := &proc{name: "sniproxy", addr: fmt.Sprintf("127.0.0.1:%d", ports[1]),
-		cmd: exec.Command("taskset", "-c", *proxyCPU, bin, "-routes", filepath.Join(dir, "routes.yaml"), "-log-level", "warn", "-max-conns", "20000")}
-	if *gogc != "" {
-		gp.cmd.Env = append(os.Environ(), "GOGC="+*gogc)
+	procs := []*proc{ha}
+	for i, name := range []string{"sniproxy, event loops", "sniproxy, goroutines"} {
+		args := []string{"-c", *proxyCPU, bin, "-routes", filepath.Join(dir, "routes.yaml"), "-log-level", "warn",
+			"-max-conns", "20000", "-listen", fmt.Sprintf("127.0.0.1:%d", ports[1+i])}
+		if i == 1 {
+			args = append(args, "-portable")
+		}
+		gp := &proc{name: name, addr: fmt.Sprintf("127.0.0.1:%d", ports[1+i]), cmd: exec.Command("taskset", args...)}
+		if *gogc != "" {
+			gp.cmd.Env = append(os.Environ(), "GOGC="+*gogc)
+		}
+		procs = append(procs, gp)
 	}
-	procs := []*proc{ha, gp}
 	for _, p := range procs {
 		p.cmd.Stdout, p.cmd.Stderr = os.Stderr, os.Stderr
 		if err := p.cmd.Start(); err != nil {
@@ -196,18 +210,16 @@ backend be_none
 		}
 	}
 	direct := func(h []byte) []byte { return append(be.header(), h...) }
-	fmt.Fprintf(os.Stderr, "load before: %s\n", loadavg())
+	loadBefore := loadavg()
+	fmt.Fprintf(os.Stderr, "load before: %s\n", loadBefore)
 
-	// Connection rate and CPU per connection, interleaved.
+	// Connection rate and CPU per connection, interleaved: each round runs
+	// every proxy once, in an order that rotates and reverses.
 	type rateRes struct{ cps, us, user, noise float64 }
 	rate, all := map[*proc][]rateRes{}, map[*proc][]rateRes{}
-	var ratios, allRatios []float64
 	discarded := 0
 	for r := 0; r < *rounds && ctx.Err() == nil; r++ {
-		order := procs
-		if r%2 == 1 {
-			order = []*proc{gp, ha}
-		}
+		order := interleave(procs, r)
 		res := map[*proc]rateRes{}
 		clean := true
 		for _, p := range order {
@@ -221,12 +233,11 @@ backend be_none
 			if others > *noise {
 				clean = false
 			}
-			fmt.Fprintf(os.Stderr, "round %d %-12s %6.0f conn/s %5.1f µs/conn (user %2.0f%%) others %.2f CPU\n", r, p.name, rr.cps, rr.us, 100*rr.user, others)
+			fmt.Fprintf(os.Stderr, "round %d %-22s %6.0f conn/s %5.1f µs/conn (user %2.0f%%) others %.2f CPU, load %s\n", r, p.name, rr.cps, rr.us, 100*rr.user, others, loadavg())
 		}
 		for p, rr := range res {
 			all[p] = append(all[p], rr)
 		}
-		allRatios = append(allRatios, res[gp].us/res[ha].us)
 		if !clean {
 			discarded++
 			continue
@@ -234,19 +245,17 @@ backend be_none
 		for p, rr := range res {
 			rate[p] = append(rate[p], rr)
 		}
-		ratios = append(ratios, res[gp].us/res[ha].us)
 	}
-
-	if len(ratios) < 3 { // the machine was never quiet: report every round, and say so
-		fmt.Fprintf(os.Stderr, "fewer than 3 quiet rounds: the table uses all %d rounds\n", len(allRatios))
-		rate, ratios, discarded = all, allRatios, -discarded
+	if len(rate[ha]) < 3 { // the machine was never quiet: report every round, and say so
+		fmt.Fprintf(os.Stderr, "fewer than 3 quiet rounds: the table uses all %d rounds\n", len(all[ha]))
+		rate, discarded = all, -discarded
 	}
 
 	// Added latency with one client, and bulk throughput, interleaved with
 	// the same traffic sent straight to the backend.
 	lat, bulk := map[string][]float64{}, map[string][]float64{}
-	for r := 0; r < max(*rounds/2, 1) && ctx.Err() == nil; r++ {
-		for _, p := range append([]*proc{nil}, procs...) {
+	for r := 0; r < max(*rounds/2, 3) && ctx.Err() == nil; r++ {
+		for _, p := range append([]*proc{nil}, interleave(procs, r)...) {
 			addr, wrap, name := be.ln.Addr().String(), direct, "direct"
 			if p != nil {
 				addr, wrap, name = p.addr, func(h []byte) []byte { return h }, p.name
@@ -257,56 +266,162 @@ backend be_none
 			bulk[name] = append(bulk[name], bulkRate(ctx, addr, wrap(bulkHello), *bulkN, *short))
 		}
 	}
-
-	// Idle sessions: RSS and descriptors, one proxy at a time.
-	rss, fds := map[*proc]float64{}, map[*proc]float64{}
+	// Added latency per round: the proxy's median less the direct one of
+	// the same round.
+	added := map[string][]float64{}
 	for _, p := range procs {
-		r0, f0 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
-		conns, err := openIdle(p.addr, hellos, *idle)
-		if err == nil {
-			time.Sleep(500 * time.Millisecond)
-			rss[p] = float64(rssOf(p.cmd.Process.Pid)-r0) / float64(*idle)
-			fds[p] = float64(fdsOf(p.cmd.Process.Pid)-f0) / float64(*idle)
-			fmt.Fprintf(os.Stderr, "%s: RSS %d -> %d KiB, fds %d -> %d with %d idle sessions\n", p.name, r0, rssOf(p.cmd.Process.Pid), f0, fdsOf(p.cmd.Process.Pid), *idle)
+		for i, v := range lat[p.name] {
+			added[p.name] = append(added[p.name], v-lat["direct"][i])
 		}
-		for _, c := range conns {
-			c.Close()
+	}
+
+	// Idle sessions: RSS and descriptors, one proxy at a time, in rounds.
+	rss, fds := map[*proc][]float64{}, map[*proc][]float64{}
+	for r := 0; r < *idleRuns && ctx.Err() == nil; r++ {
+		for _, p := range interleave(procs, r) {
+			r0, f0 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
+			conns, err := openIdle(p.addr, hellos, *idle)
+			if err == nil {
+				time.Sleep(500 * time.Millisecond)
+				r1, f1 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
+				rss[p] = append(rss[p], float64(r1-r0)/float64(*idle))
+				fds[p] = append(fds[p], float64(f1-f0)/float64(*idle))
+				fmt.Fprintf(os.Stderr, "%s: RSS %d -> %d KiB, fds %d -> %d with %d idle sessions, load %s\n", p.name, r0, r1, f0, f1, *idle, loadavg())
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			if err != nil {
+				return fmt.Errorf("%s idle sessions: %w", p.name, err)
+			}
+			time.Sleep(time.Second)
 		}
-		if err != nil {
-			return fmt.Errorf("%s idle sessions: %w", p.name, err)
-		}
-		time.Sleep(time.Second)
 	}
 	fmt.Fprintf(os.Stderr, "load after: %s\n", loadavg())
 
 	// The table.
-	med := func(p *proc, f func(rateRes) float64) float64 {
+	col := func(p *proc, f func(rateRes) float64) []float64 {
 		var v []float64
 		for _, rr := range rate[p] {
 			v = append(v, f(rr))
 		}
-		return medianF(v)
+		return v
 	}
-	fmt.Printf("%d rounds x %v (conn/s, %d workers), %d discarded as noisy (others > %.2f CPU; negative: all kept, none was quiet); latency and bulk %d rounds x %v; generator+backend on cpu %s (GOMAXPROCS=1), each proxy on cpu %s; %d hosts\n\n",
-		*rounds, *slice, *workers, discarded, *noise, max(*rounds/2, 1), *short, *genCPU, *proxyCPU, *hosts)
-	fmt.Println("| | conn/s (k=64) | proxy CPU µs/conn | user share | added latency k=1 (µs) | bulk MiB/s | RSS per idle session | fds per idle session |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| direct to backend | – | – | – | (%.0f µs) | %.0f | – | – |\n", medianF(lat["direct"]), medianF(bulk["direct"]))
+	cps := func(r rateRes) float64 { return r.cps }
+	us := func(r rateRes) float64 { return r.us }
+	user := func(r rateRes) float64 { return 100 * r.user }
+	fmt.Printf("%d rounds x %v (conn/s, %d workers), %d discarded as noisy (others > %.2f CPU; negative: all kept, none was quiet); latency and bulk %d rounds x %v (HAProxy splice-auto: %v); idle sessions %d rounds of %d; generator+backend on cpu %s (GOMAXPROCS=1), each proxy on cpu %s; %d hosts; load average before %s, after %s\n\n",
+		*rounds, *slice, *workers, discarded, *noise, max(*rounds/2, 3), *short, *splice, *idleRuns, *idle, *genCPU, *proxyCPU, *hosts, loadBefore, loadavg())
+	fmt.Println("Each cell: the median of the rounds, [their range]; × is the ratio to HAProxy's median (CPU: the median of the per-round ratios, with their range).")
+	fmt.Println()
+	fmt.Println("| | conn/s (k=64) | proxy CPU µs/conn | × | user share | added latency k=1 (µs) | × | bulk MiB/s | × | RSS per idle session (KiB) | × | fds per idle session |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| direct to backend | – | – | | – | (%s) | | %s | | – | | – |\n", spread(lat["direct"], "%.0f"), spread(bulk["direct"], "%.0f"))
 	for _, p := range procs {
-		fmt.Printf("| %s | %.0f | %.1f | %.0f%% | %.0f | %.0f | %.1f KiB | %.2f |\n", p.name,
-			med(p, func(r rateRes) float64 { return r.cps }), med(p, func(r rateRes) float64 { return r.us }),
-			100*med(p, func(r rateRes) float64 { return r.user }),
-			medianF(lat[p.name])-medianF(lat["direct"]), medianF(bulk[p.name]), rss[p], fds[p])
+		var cpuRatio []float64
+		for i := range rate[p] {
+			cpuRatio = append(cpuRatio, rate[p][i].us/rate[ha][i].us)
+		}
+		x := func(v, h []float64) string { return fmt.Sprintf("%.2f", medianF(v)/medianF(h)) }
+		fmt.Printf("| %s | %s | %s | %s | %.0f%% | %s | %s | %s | %s | %s | %s | %s |\n", p.name,
+			spread(col(p, cps), "%.0f"), spread(col(p, us), "%.1f"), spread(cpuRatio, "%.2f"), medianF(col(p, user)),
+			spread(added[p.name], "%.0f"), x(added[p.name], added[ha.name]),
+			spread(bulk[p.name], "%.0f"), x(bulk[p.name], bulk[ha.name]),
+			spread(rss[p], "%.1f"), x(rss[p], rss[ha]), spread(fds[p], "%.2f"))
 	}
-	addedG, addedH := medianF(lat[gp.name])-medianF(lat["direct"]), medianF(lat[ha.name])-medianF(lat["direct"])
-	slices.Sort(ratios)
-	rng := "–"
-	if len(ratios) > 0 {
-		rng = fmt.Sprintf("%.2f–%.2f", ratios[0], ratios[len(ratios)-1])
+
+	if *straceN > 0 {
+		return syscallTable(ctx, procs, hellos, dir)
 	}
-	fmt.Printf("| **ratio sniproxy/HAProxy** | %.2f | **%.2f** (rounds %s) | | %.2f | %.2f | %.2f | %.2f |\n",
-		med(gp, func(r rateRes) float64 { return r.cps })/med(ha, func(r rateRes) float64 { return r.cps }),
-		medianF(ratios), rng, addedG/addedH, medianF(bulk[gp.name])/medianF(bulk[ha.name]), rss[gp]/rss[ha], fds[gp]/fds[ha])
+	return nil
+}
+
+// interleave returns the order of round r: rotated by r, reversed every
+// other pass.
+func interleave(procs []*proc, r int) []*proc {
+	n := len(procs)
+	out := make([]*proc, n)
+	for i := range n {
+		out[i] = procs[(i+r)%n]
+	}
+	if (r/n)%2 == 1 {
+		slices.Reverse(out)
+	}
+	return out
+}
+
+// spread formats the median of v and its range.
+func spread(v []float64, f string) string {
+	if len(v) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf(f+" ["+f+"–"+f+"]", medianF(v), slices.Min(v), slices.Max(v))
+}
+
+// syscallTable counts each proxy's system calls over -strace connections
+// (sequential, one client) with strace -f -c attached to it, and prints the
+// calls per connection side by side.
+func syscallTable(ctx context.Context, procs []*proc, hellos [][]byte, dir string) error {
+	counts := map[*proc]map[string]float64{}
+	names := map[string]bool{}
+	for _, p := range procs {
+		out := filepath.Join(dir, "strace.txt")
+		st := exec.CommandContext(ctx, "strace", "-f", "-c", "-o", out, "-p", strconv.Itoa(p.cmd.Process.Pid))
+		st.Stderr = os.Stderr
+		if err := st.Start(); err != nil {
+			return fmt.Errorf("strace: %w", err)
+		}
+		time.Sleep(time.Second) // attached to every thread
+		for i := 0; i < *straceN; i++ {
+			if _, err := oneConn(p.addr, hellos[i%len(hellos)], nil); err != nil {
+				fmt.Fprintf(os.Stderr, "%s under strace: %v\n", p.name, err)
+			}
+		}
+		time.Sleep(500 * time.Millisecond) // the last sessions end
+		st.Process.Signal(os.Interrupt)
+		st.Wait()
+		b, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		counts[p] = map[string]float64{}
+		for l := range strings.Lines(string(b)) {
+			f := strings.Fields(l)
+			if len(f) < 5 || f[len(f)-1] == "total" || f[len(f)-1] == "syscall" {
+				continue
+			}
+			n, err := strconv.ParseFloat(f[3], 64)
+			if err != nil {
+				continue
+			}
+			counts[p][f[len(f)-1]] = n / float64(*straceN)
+			names[f[len(f)-1]] = true
+		}
+	}
+	fmt.Printf("\nSystem calls per connection, %d connections one after another, strace -f -c attached to each proxy:\n\n", *straceN)
+	fmt.Print("| call |")
+	for _, p := range procs {
+		fmt.Printf(" %s |", p.name)
+	}
+	fmt.Print("\n|---|")
+	for range procs {
+		fmt.Print("---|")
+	}
+	fmt.Println()
+	total := map[*proc]float64{}
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		fmt.Printf("| %s |", n)
+		for _, p := range procs {
+			fmt.Printf(" %.2f |", counts[p][n])
+			total[p] += counts[p][n]
+		}
+		fmt.Println()
+	}
+	fmt.Print("| **total** |")
+	for _, p := range procs {
+		fmt.Printf(" **%.2f** |", total[p])
+	}
+	fmt.Println()
 	return nil
 }
 
