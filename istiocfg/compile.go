@@ -75,6 +75,9 @@ func CompilePlan(p *route.Plan) (*Result, error) {
 		return nil, err
 	}
 	SortObjects(res.Objects)
+	if err := warnLarge(res); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

@@ -2,33 +2,23 @@ package istiocfg_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/drawbridge-go/drawbridge/internal/routegen"
 	"github.com/drawbridge-go/drawbridge/istiocfg"
 	"github.com/drawbridge-go/drawbridge/route"
 )
 
-// annotationLimit is the API server's limit on an object's annotations
-// (apimachinery TotalAnnotationSizeLimitB), which client-side kubectl
-// apply fills with the whole object as compact JSON.
-const annotationLimit = 262_144
-
 // jsonSize returns the size of o as compact JSON, as kubectl apply
 // records it in kubectl.kubernetes.io/last-applied-configuration.
 func jsonSize(t *testing.T, o istiocfg.Object) int {
 	t.Helper()
-	y, err := istiocfg.AppendYAML(nil, o)
+	n, err := istiocfg.JSONSize(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := yaml.YAMLToJSON(y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(j)
+	return n
 }
 
 // TestLargeGatewaysSplit compiles edges of 15,000 and 20,000 hosts: every
@@ -52,14 +42,19 @@ func TestLargeGatewaysSplit(t *testing.T) {
 		for _, o := range res.Objects {
 			size := jsonSize(t, o)
 			largest[o.Kind] = max(largest[o.Kind], size)
-			if size >= annotationLimit {
-				t.Errorf("%d hosts: %s %s is %d bytes as JSON; want under %d", n, o.Kind, o.Metadata.Name, size, annotationLimit)
+			if size >= istiocfg.AnnotationLimit {
+				t.Errorf("%d hosts: %s %s is %d bytes as JSON; want under %d", n, o.Kind, o.Metadata.Name, size, istiocfg.AnnotationLimit)
 			}
 			if o.Kind == "Gateway" {
 				gateways++
 				if size > route.DefaultMaxObjectBytes {
 					t.Errorf("%d hosts: Gateway %s is %d bytes as JSON; want at most %d", n, o.Metadata.Name, size, route.DefaultMaxObjectBytes)
 				}
+			}
+		}
+		for _, w := range res.Warnings {
+			if strings.Contains(w.Detail, "--server-side") {
+				t.Errorf("%d hosts: %s", n, w)
 			}
 		}
 		if gateways < 2 {
@@ -147,5 +142,30 @@ func checkSplitPlan(t *testing.T, p *route.Plan) {
 				}
 			}
 		}
+	}
+}
+
+// TestLargeVirtualServiceWarned: a wildcard route over thousands of hosts
+// the gateway terminates gets a VirtualService with their routes first
+// (see the precedence copies), too large for client-side kubectl apply;
+// the compiler says so.
+func TestLargeVirtualServiceWarned(t *testing.T) {
+	c := routegen.Scale(6000)
+	c.Routes = slices.DeleteFunc(c.Routes, func(r route.Route) bool { return r.Name == "acme-edge" })
+	c.Routes = append(c.Routes, route.Route{Name: "any", Listener: "tls", Hosts: []string{"*.example.com"},
+		TerminateAt: route.TierGateway, Backend: "web"})
+	res, err := istiocfg.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Objects {
+		if o.Kind == istiocfg.KindVirtualService && o.Metadata.Name == "any" {
+			t.Logf("VirtualService any: %d bytes as JSON", jsonSize(t, o))
+		}
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w route.Warning) bool {
+		return strings.Contains(w.Detail, "VirtualService istio-system/any") && strings.Contains(w.Detail, "--server-side")
+	}) {
+		t.Errorf("Warnings = %v; want one about VirtualService any", res.Warnings)
 	}
 }
