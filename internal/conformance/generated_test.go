@@ -16,7 +16,8 @@ import (
 // TestGeneratedObjects validates the gateway tier of every valid
 // configuration routegen makes from seeds 0 to 300 (DRAWBRIDGE_GENERATED
 // sets another count): each object istiocfg writes is one the API server
-// accepts, and so is the gateway's Service.
+// accepts, and so are the gateway's Service and its cert-manager
+// Certificates (with cert-manager's CRD and webhook rules).
 func TestGeneratedObjects(t *testing.T) {
 	v := validator(t)
 	n := uint64(300)
@@ -60,6 +61,17 @@ func TestGeneratedObjects(t *testing.T) {
 			}
 			kinds["Service"]++
 		}
+		if len(res.Certificates) > 0 {
+			certs, err := istiocfg.AppendCertificates(nil, res.Certificates...)
+			if err == nil {
+				err = validateCertificates(t, certs)
+			}
+			if err != nil {
+				js, _ := json.Marshal(c)
+				t.Errorf("seed %d: cert-manager would refuse the Certificates: %v\n%s\nroute file: %s", seed, err, certs, js)
+			}
+			kinds["Certificate"] += len(res.Certificates)
+		}
 		objects += len(res.Objects)
 		for _, o := range res.Objects {
 			kinds[o.Kind]++
@@ -89,7 +101,7 @@ func TestGeneratedObjects(t *testing.T) {
 	if valid < int(n)/4 {
 		t.Errorf("only %d of %d generated configurations are valid", valid, n+1)
 	}
-	for _, k := range []string{"Gateway", "VirtualService", "ServiceEntry", "EnvoyFilter", "AuthorizationPolicy", "Service"} {
+	for _, k := range []string{"Gateway", "VirtualService", "ServiceEntry", "EnvoyFilter", "AuthorizationPolicy", "Service", "Certificate"} {
 		if kinds[k] == 0 && n >= 300 {
 			t.Errorf("no generated %s validated", k)
 		}

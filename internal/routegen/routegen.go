@@ -11,6 +11,7 @@ package routegen
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"github.com/drawbridge-go/drawbridge/route"
@@ -39,8 +40,9 @@ type Options struct {
 	// Install also draws the gateway's installation: the workload's
 	// namespace, a routes namespace, a Service (type, name, unprivileged
 	// ports), IP policies on listeners and routes that all admit
-	// [SourceAllowed] (those of listeners refuse [SourceRefused]), and
-	// then sometimes the PROXY protocol toward the gateway. These draws
+	// [SourceAllowed] (those of listeners refuse [SourceRefused]), then
+	// sometimes the PROXY protocol toward the gateway, and then
+	// sometimes cert-manager Certificates (gateway.certificates). These draws
 	// come after every other, so a seed keeps the rest of its
 	// configuration.
 	Install bool
@@ -161,8 +163,53 @@ func (g *gen) config() *route.Config {
 		// Options{} for the same seed.
 		g.install()
 		g.ipPolicies()
+		g.certificates()
 	}
 	return c
+}
+
+// certificates draws gateway.certificates: mostly valid issuers with each
+// challenge, sometimes a shape Validate refuses (no challenge, a kind
+// cert-manager does not have, an external issuer without its kind).
+func (g *gen) certificates() {
+	gw := g.c.Gateway
+	if gw == nil || !g.chance(0.5) || !slices.ContainsFunc(g.c.Routes, func(r route.Route) bool { return r.TerminateAt == route.TierGateway || r.Reencrypt }) {
+		return // a gateway that terminates nothing has no credential
+	}
+	cs := &route.Certificates{
+		IssuerRef: route.IssuerRef{Name: "letsencrypt", Kind: pick(g, []string{"", "Issuer", "ClusterIssuer", "ClusterIssuer"})},
+		Challenge: pick(g, []route.Challenge{route.ChallengeHTTP01, route.ChallengeHTTP01, route.ChallengeDNS01, route.ChallengeDNS01, route.ChallengeNone}),
+	}
+	switch g.r.IntN(12) {
+	case 0:
+		cs.Challenge = ""
+	case 1:
+		cs.IssuerRef.Kind = "CertIssuer"
+	case 2:
+		cs.IssuerRef = route.IssuerRef{Name: "private-ca", Kind: "AWSPCAClusterIssuer", Group: "awspca.cert-manager.io"}
+		cs.Challenge = route.ChallengeNone
+	case 3:
+		cs.IssuerRef.Group = "awspca.cert-manager.io"
+		cs.IssuerRef.Kind = ""
+	}
+	gw.Certificates = cs
+	if cs.Challenge != route.ChallengeHTTP01 || g.c.Edge == nil || !g.chance(0.7) {
+		return
+	}
+	// The challenges of the edge's port 80 to the gateway, most of the
+	// time, so that HTTP-01 is refused for what ACME cannot do, not for
+	// want of a route.
+	i := slices.IndexFunc(g.c.Listeners, func(l route.Listener) bool { return l.Port == 80 })
+	if i < 0 {
+		g.c.Listeners = append(g.c.Listeners, route.Listener{Name: "acme", Port: 80, Protocol: route.HTTP, RedirectHTTPS: true})
+		i = len(g.c.Listeners) - 1
+	}
+	if l := &g.c.Listeners[i]; l.Protocol == route.HTTP {
+		if l.ACME == nil {
+			l.ACME = &route.ACME{}
+		}
+		l.ACME.Gateway = true
+	}
 }
 
 // install draws the gateway's namespaces and Service.
