@@ -33,6 +33,7 @@ type written struct {
 	istio   []byte
 	values  []byte
 	service []byte
+	certs   []byte // certificates.yaml
 }
 
 // write compiles both tiers of c and writes their files.
@@ -73,6 +74,9 @@ func write(t *testing.T, c *route.Config) (*written, error) {
 		if w.service, err = gw.Service.AppendYAML(nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if w.certs, err = istiocfg.AppendCertificates(nil, gw.Certificates...); err != nil {
+		t.Fatal(err)
 	}
 	return w, nil
 }
@@ -592,6 +596,7 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 			bad = append(bad, policiesRefuse(c, e)...)
 		}
 		bad = append(bad, installAgrees(t, w, g)...)
+		bad = append(bad, certificatesAgree(t, c, w, e)...)
 		if len(bad) > 0 {
 			js, _ := json.Marshal(c)
 			t.Errorf("seed %d: the written tiers disagree:\n  %s\nroute file: %s\nhaproxy.cfg:\n%s\nistio.yaml:\n%s\nvalues:\n%s", seed, strings.Join(bad, "\n  "), js, w.haproxy, w.istio, w.values)
