@@ -16,12 +16,15 @@ import (
 //
 // Matching is case-insensitive and ignores one trailing dot. An exact name
 // wins over any wildcard, the longest wildcard suffix over shorter ones, and
-// "*" catches what is left. A lookup hashes the name eight bytes at a time
-// with a per-table random seed (so clients cannot aim for collisions),
-// folding ASCII case as it goes, and probes an open-addressed table: an
-// exact hit reads one control word and one slot that holds the key, as a
-// map reads a group and then the key's bytes. A wildcard probe is made only
-// for suffixes whose length some wildcard has, one probe a suffix tried. A
+// "*" catches what is left. A lookup hashes the name once, 16 bytes at a
+// time from its end, with a per-table random seed (so clients cannot aim for
+// collisions), folding ASCII case as it goes, and probes an open-addressed
+// table: an exact hit reads one control word and one slot that holds the
+// key, as a map reads a group and then the key's bytes. A wildcard probe is
+// made only for suffixes whose length some wildcard has, one probe a suffix
+// tried, and a suffix's hash is finished from the blocks of the name's
+// (two multiplications), so that a wildcard hit costs about what a map
+// lookup of the suffix does, plus the absent exact name's control word. A
 // name already in routing form (lowercase, no trailing dot, as
 // [github.com/drawbridge-go/drawbridge/sni.Hello.ServerName] gives it) is
 // never copied or lowercased.
@@ -34,9 +37,13 @@ type Table struct {
 	exact  hashIndex // routing-form names
 	suffix hashIndex // wildcard suffixes with their dot: ".example.com"
 	any    int32     // 1 + the index of the "*" route, or 0 for none
-	// suffixLens has bit n set when some wildcard suffix is n bytes long;
-	// suffixMin and suffixMax are the shortest and longest of them.
-	suffixLens           [4]uint64
+	// lens[e] has 0x80 in byte j when some wildcard suffix is e-j bytes
+	// long, for j from 0 to 7: ANDed with the dots of the eight bytes of a
+	// name whose first is e bytes from its end, it leaves the dots where a
+	// wildcard's suffix may start. len(lens) is suffixMax+1, or 0 for no
+	// wildcard; suffixMin and suffixMax are the shortest and longest
+	// wildcard suffixes.
+	lens                 []uint64
 	suffixMin, suffixMax uint8
 }
 
@@ -68,7 +75,6 @@ func NewTable(routes []Route) (*Table, error) {
 				suffix = append(suffix, p.Suffix())
 				suffixRoute = append(suffixRoute, int32(i))
 				n := len(p.Suffix())
-				t.suffixLens[n/64] |= 1 << (n % 64)
 				if t.suffixMin == 0 || n < int(t.suffixMin) {
 					t.suffixMin = uint8(n)
 				}
@@ -80,6 +86,16 @@ func NewTable(routes []Route) (*Table, error) {
 	}
 	t.exact.build(t.seed, exact, exactRoute)
 	t.suffix.build(t.seed, suffix, suffixRoute)
+	if len(suffix) > 0 {
+		t.lens = make([]uint64, int(t.suffixMax)+1)
+		for _, s := range suffix {
+			for j := range 8 {
+				if e := len(s) + j; e < len(t.lens) {
+					t.lens[e] |= 0x80 << (8 * j)
+				}
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -107,8 +123,15 @@ func (t *Table) Route(i int) Route { return t.routes[i] }
 // for each group a control word of eight bytes, 0x80 for an empty slot and
 // else the top 7 bits of the key's hash. A probe reads a group's control
 // word and compares the key only in the slots whose tag matches (one in
-// 128 of the others); it stops at the first group with an empty slot, and
-// the table is at most 7/8 full.
+// 128 of the others); it stops at the first group with an empty slot.
+//
+// The table is at most half full, with as many groups as that takes (a
+// key's first group is picked by multiplying, not masking, its hash), so
+// that few groups are full. Filled to 7/8, as Go's maps may be, a third of
+// the groups were full at 100,000 names, and an absent key whose first
+// group is full must read the next: a miss, or the exact probe before a
+// wildcard hit, then cost a call, another control word and a branch the CPU
+// cannot foresee. A slot is 64 bytes, so a key costs about 130 bytes.
 //
 // Unlike a map's, the control words sit apart from the slots, 1 byte a
 // slot, so that an absent key (the exact probe before a wildcard hit, the
@@ -119,8 +142,20 @@ func (t *Table) Route(i int) Route { return t.routes[i] }
 type hashIndex struct {
 	ctrl  []uint64 // control bytes, one word a group
 	slots []slot   // eight a group
-	mask  uint64   // len(ctrl) - 1
+	n     uint64   // len(ctrl), the number of groups
 	arena string   // keys longer than inlineLen, back to back
+}
+
+// group returns the first group of a key whose hash is hv: the low 32
+// bits of hv scaled to the number of groups.
+func (h *hashIndex) group(hv uint64) uint64 { return uint64(uint32(hv)) * h.n >> 32 }
+
+// next returns the group after g, wrapping around.
+func (h *hashIndex) next(g uint64) uint64 {
+	if g++; g == h.n {
+		return 0
+	}
+	return g
 }
 
 // inlineLen is the longest key a slot holds itself.
@@ -134,16 +169,16 @@ type slot struct {
 }
 
 func (h *hashIndex) build(seed seed, keys []string, routes []int32) {
-	groups := 1
-	for groups*8*7 < len(keys)*8 {
-		groups <<= 1
+	if len(keys) == 0 {
+		return // lookups skip an index with no groups
 	}
+	groups := (len(keys) + 3) / 4
 	h.ctrl = make([]uint64, groups)
 	for g := range h.ctrl {
 		h.ctrl[g] = empty
 	}
 	h.slots = make([]slot, groups*8)
-	h.mask = uint64(groups - 1)
+	h.n = uint64(groups)
 	var arena strings.Builder
 	for k, key := range keys {
 		hv := seed.hash(key)
@@ -154,7 +189,7 @@ func (h *hashIndex) build(seed seed, keys []string, routes []int32) {
 			s.off = uint32(arena.Len())
 			arena.WriteString(key)
 		}
-		for g := hv & h.mask; ; g = (g + 1) & h.mask {
+		for g := h.group(hv); ; g = h.next(g) {
 			if m := h.ctrl[g] & empty; m != 0 {
 				j := bits.TrailingZeros64(m) / 8
 				h.ctrl[g] ^= (0x80 ^ hv>>57) << (8 * j)
@@ -169,28 +204,12 @@ func (h *hashIndex) build(seed seed, keys []string, routes []int32) {
 // empty is a control word of eight empty slots.
 const empty = 0x8080808080808080
 
-// get returns the route index of key name, whose hash is hv, or -1. It
-// answers from the first group when it can, with no call, and else probes.
-func (h *hashIndex) get(hv uint64, name string) int32 {
-	g := hv & h.mask
-	c := h.ctrl[g]
-	x := c ^ hv>>57*ones
-	if m := (x - ones) &^ x & empty; m != 0 {
-		s := &h.slots[g*8+uint64(bits.TrailingZeros64(m)/8)]
-		if int(s.n) == len(name) && s.n <= inlineLen && equalKey(unsafeString(s.key[:s.n]), name) {
-			return s.route
-		}
-	} else if c&empty != 0 {
-		return -1
-	}
-	return h.probe(hv, name)
-}
-
-// probe returns the route index of key name, whose hash is hv, or -1.
-func (h *hashIndex) probe(hv uint64, name string) int32 {
-	tags := hv >> 57 * ones // the group is picked by the low bits of hv
-	for g := hv & h.mask; ; g = (g + 1) & h.mask {
-		c := h.ctrl[g]
+// find returns the route index of key name, or -1, given its hash hv, its
+// first group g and that group's control word c, which its callers read
+// and test themselves so that an absent key costs no call.
+func (h *hashIndex) find(g, c, hv uint64, name string) int32 {
+	tags := hv >> 57 * ones
+	for {
 		// High bits where c's byte is the tag, and perhaps in the byte
 		// above one that is: the key comparison rejects those.
 		x := c ^ tags
@@ -205,13 +224,27 @@ func (h *hashIndex) probe(hv uint64, name string) int32 {
 			} else {
 				key = h.arena[s.off : s.off+uint32(s.n)]
 			}
-			if equalKey(key, name) || equalFold(key, name) {
+			if n := len(name); n >= 8 {
+				// Eight bytes at a time, the last word overlapping.
+				var d uint64
+				for i := 0; i < n-8; i += 8 {
+					d |= load8(key, i) ^ load8(name, i)
+				}
+				if d|(load8(key, n-8)^load8(name, n-8)) == 0 {
+					return s.route
+				}
+			} else if key == name {
+				return s.route
+			}
+			if equalFold(key, name) {
 				return s.route
 			}
 		}
 		if c&empty != 0 {
 			return -1
 		}
+		g = h.next(g)
+		c = h.ctrl[g]
 	}
 }
 
@@ -236,6 +269,11 @@ func (t *Table) MatchBytes(serverName []byte) *Route {
 
 // MatchIndex returns the index, in the routes the table was built from, of
 // the route for serverName, or -1.
+//
+// The hot path is written out here rather than in calls: the name is
+// hashed once (as [seed.hash] does), an absent key costs one control word
+// and no call, and each wildcard suffix tried is hashed from the chain of
+// the name's blocks, so that it costs two multiplications and a probe.
 func (t *Table) MatchIndex(serverName string) int {
 	if t == nil {
 		return -1
@@ -244,66 +282,82 @@ func (t *Table) MatchIndex(serverName string) int {
 	if n := len(name); n > 0 && name[n-1] == '.' {
 		name = name[:n-1]
 	}
-	if len(name) == 0 || len(name) > hostname.MaxLen {
+	n := len(name)
+	if n == 0 || n > hostname.MaxLen {
 		return -1
 	}
-	if len(t.exact.ctrl) > 0 {
-		if i := t.exact.get(t.seed.hash(name), name); i >= 0 {
-			return int(i)
+	// The name's hash; for a name longer than 16 bytes, also the chain of
+	// its blocks and of all but its first, which the suffixes tried share.
+	sd := &t.seed
+	var hv, last, prev uint64
+	if n <= 16 {
+		hv = sd.short(name)
+	} else {
+		last = sd.s0
+		for r := n; r > 16; r -= 16 {
+			prev, last = last, mix((load8(name, r-16)|fold)^sd.s1, (load8(name, r-8)|fold)^last)
+		}
+		hv = mix(m5^uint64(n)^last, mix((load8(name, 0)|fold)^sd.s1, (load8(name, 8)|fold)^sd.s2))
+	}
+	if e := &t.exact; len(e.ctrl) > 0 {
+		// A group with no slot of the tag and an empty slot does not hold
+		// the name.
+		g := e.group(hv)
+		c := e.ctrl[g]
+		x := c ^ hv>>57*ones
+		if (x-ones)&^x&empty != 0 || c&empty == 0 {
+			if i := e.find(g, c, hv, name); i >= 0 {
+				return int(i)
+			}
 		}
 	}
-	if len(t.suffix.ctrl) > 0 && t.mayHaveSuffix(name) {
-		if i := t.matchSuffix(name); i >= 0 {
-			return int(i)
-		}
-	}
-	return int(t.any) - 1
-}
-
-// mayHaveSuffix reports whether name may have a wildcard suffix: whether
-// there is a dot where a suffix as long as the shortest or the longest
-// wildcard's would start, or between. It answers from one word.
-func (t *Table) mayHaveSuffix(name string) bool {
-	lo, hi := len(name)-int(t.suffixMax), len(name)-int(t.suffixMin)
-	if lo < 0 || lo+8 > len(name) || hi-lo >= 8 {
-		return hi >= 1 // matchSuffix will tell
-	}
-	return dotBytes(load8(name, lo))&(1<<(8*(hi-lo+1))-1) != 0
-}
-
-// matchSuffix returns the route of the longest wildcard suffix of name, or
-// -1. It finds the dots eight bytes at a time, left to right (longest suffix
-// first), among the positions where a suffix is as long as some wildcard's,
-// and probes only suffixes whose length some wildcard has.
-func (t *Table) matchSuffix(name string) int32 {
-	// Dots at k, lo <= k <= hi; a dot at 0 would leave an empty label.
-	lo, hi := max(len(name)-int(t.suffixMax), 1), len(name)-int(t.suffixMin)
-	for i := lo; i <= hi; i += 8 {
-		var m uint64
-		if i+8 <= len(name) {
-			m = dotBytes(load8(name, i))
-		} else {
-			for j := i; j < len(name); j++ {
-				if name[j] == '.' {
-					m |= 0x80 << (8 * (j - i))
+	// The wildcard suffixes: the dots at k, lo <= k <= hi, where a suffix
+	// starts that is as long as some wildcard's (a dot at 0 would leave an
+	// empty label), eight bytes at a time, left to right, longest first.
+	if lens := t.lens; len(lens) > 0 {
+		lo, hi := max(n-int(t.suffixMax), 1), n-int(t.suffixMin)
+		blocks := (n - 1) / 16 // of the name: last is their chain
+		for i := lo; i <= hi; i += 8 {
+			var w uint64
+			switch {
+			case i+8 <= n:
+				w = load8(name, i)
+			case n >= 8:
+				w = load8(name, n-8) >> (8 * (i - (n - 8))) // zeros past the end
+			default:
+				for j := i; j < n; j++ {
+					w |= uint64(name[j]) << (8 * (j - i))
+				}
+			}
+			for m := dotBytes(w) & lens[n-i]; m != 0; m &= m - 1 {
+				k := i + bits.TrailingZeros64(m)/8
+				if name[k-1] == '.' {
+					continue
+				}
+				sfx := name[k:]
+				var hv uint64
+				if b := (len(sfx) - 1) / 16; len(sfx) > 16 && b >= blocks-1 {
+					st := last
+					if b < blocks {
+						st = prev // the name has one block more
+					}
+					hv = mix(m5^uint64(len(sfx))^st, mix((load8(sfx, 0)|fold)^sd.s1, (load8(sfx, 8)|fold)^sd.s2))
+				} else {
+					hv = sd.hash(sfx)
+				}
+				h := &t.suffix
+				g := h.group(hv)
+				c := h.ctrl[g]
+				x := c ^ hv>>57*ones
+				if (x-ones)&^x&empty != 0 || c&empty == 0 {
+					if r := h.find(g, c, hv, sfx); r >= 0 {
+						return int(r)
+					}
 				}
 			}
 		}
-		if hi-i < 7 {
-			m &= 1<<(8*(hi-i+1)) - 1 // the bytes past hi
-		}
-		for ; m != 0; m &= m - 1 {
-			k := i + bits.TrailingZeros64(m)/8
-			n := len(name) - k
-			if name[k-1] == '.' || t.suffixLens[n/64]&(1<<(n%64)) == 0 {
-				continue
-			}
-			if r := t.suffix.get(t.seed.hash(name[k:]), name[k:]); r >= 0 {
-				return r
-			}
-		}
 	}
-	return -1
+	return int(t.any) - 1
 }
 
 // seed keys a table's hash, so that clients cannot aim for collisions.
@@ -315,30 +369,55 @@ func newSeed() seed { return seed{rand.Uint64(), rand.Uint64(), rand.Uint64()} }
 // one Go's maps use where the CPU has no AES instructions, after wyhash).
 // It sets bit 5 of every byte first, so that ASCII capitals hash as their
 // lowercase letters, at the cost of one OR a word.
+//
+// A key longer than 16 bytes is taken 16 bytes at a time from its end,
+// chained into one word, and its first 16 bytes (which may overlap the
+// last block) are mixed in last. Every suffix of a name so shares the
+// blocks of its end with the name: [Table.MatchIndex] hashes the name once,
+// keeps the chain, and finishes each suffix it tries from it as
+// [seed.finish] does (written out there, as is the chain).
 func (sd seed) hash(s string) uint64 {
-	const m5 = 0x1d8e4e27c47d124f
-	var a, b uint64
+	n := len(s)
+	if n <= 16 {
+		return sd.short(s)
+	}
 	h := sd.s0
+	for r := n; r > 16; r -= 16 {
+		h = sd.block(h, s, r-16)
+	}
+	return sd.finish(h, s)
+}
+
+// block chains the 16 bytes of s at i into h.
+func (sd seed) block(h uint64, s string, i int) uint64 {
+	return mix((load8(s, i)|fold)^sd.s1, (load8(s, i+8)|fold)^h)
+}
+
+// finish returns the hash of s, more than 16 bytes long, from h, the chain
+// of its blocks.
+func (sd seed) finish(h uint64, s string) uint64 {
+	a := load8(s, 0) | fold
+	b := load8(s, 8) | fold
+	return mix(m5^uint64(len(s))^h, mix(a^sd.s1, b^sd.s2))
+}
+
+// short returns the hash of s, 1 to 16 bytes long.
+func (sd seed) short(s string) uint64 {
+	var a, b uint64
 	switch n := len(s); {
 	case n < 4:
 		a = (uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16) | fold&0xFFFFFF
 	case n < 8:
 		a = load4(s, 0) | fold&0xFFFFFFFF
 		b = load4(s, n-4) | fold&0xFFFFFFFF
-	case n <= 16:
+	default:
 		a = load8(s, 0) | fold
 		b = load8(s, n-8) | fold
-	default:
-		// 16 bytes at a time into h; the last 16 (which may overlap them)
-		// into a and b, mixed apart from h so that the two overlap in time.
-		for i := 0; n-i > 16; i += 16 {
-			h = mix((load8(s, i)|fold)^sd.s1, (load8(s, i+8)|fold)^h)
-		}
-		a = load8(s, n-16) | fold
-		b = load8(s, n-8) | fold
 	}
-	return mix(m5^uint64(len(s))^h, mix(a^sd.s1, b^sd.s2))
+	return mix(m5^uint64(len(s))^sd.s0, mix(a^sd.s1, b^sd.s2))
 }
+
+const m5 = 0x1d8e4e27c47d124f
 
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
@@ -371,20 +450,6 @@ func load8(s string, i int) uint64 {
 func load4(s string, i int) uint64 {
 	s = s[i : i+4]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
-}
-
-// equalKey reports whether key equals name, eight bytes at a time;
-// len(key) == len(name). Unlike ==, it makes no call.
-func equalKey(key, name string) bool {
-	n := len(name)
-	if n < 8 {
-		return key == name
-	}
-	var d uint64
-	for i := 0; i < n-8; i += 8 {
-		d |= load8(key, i) ^ load8(name, i)
-	}
-	return d|(load8(key, n-8)^load8(name, n-8)) == 0 // overlaps the last word
 }
 
 // equalFold reports whether key, in routing form (lowercase), equals name

@@ -1,6 +1,7 @@
 package route_test
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -166,4 +167,59 @@ func FuzzTableMatch(f *testing.F) {
 			t.Fatalf("MatchIndex(%q) = %d; want %d", name, got, want)
 		}
 	})
+}
+
+// TestTableMatchRandom compares Table.Match with the linear reference on
+// random tables: labels from a small alphabet, so that names share suffixes
+// and wildcards of many lengths cover each other, and names up to 60 bytes,
+// so that suffixes share 16-byte blocks of the name's hash with it.
+func TestTableMatchRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	labels := []string{"a", "b", "ab", "xyz", "long-label-0123456789", "q9", "mid-label"}
+	randName := func(maxLabels int) string {
+		parts := make([]string, 1+rng.IntN(maxLabels))
+		for i := range parts {
+			parts[i] = labels[rng.IntN(len(labels))]
+		}
+		return strings.Join(parts, ".")
+	}
+	for round := range 300 {
+		var pats []hostname.Pattern
+		var rs []route.Route
+		seen := map[hostname.Pattern]bool{}
+		for range 1 + rng.IntN(40) {
+			h := randName(4)
+			switch rng.IntN(4) {
+			case 0, 1:
+				h = "*." + h
+			case 2:
+				if rng.IntN(8) == 0 {
+					h = "*"
+				}
+			}
+			p := hostname.MustParsePattern(h)
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			pats = append(pats, p)
+			rs = append(rs, route.Route{Name: h, Hosts: []string{h}})
+		}
+		tb, err := route.NewTable(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			name := randName(6)
+			if rng.IntN(4) == 0 {
+				name = strings.ToUpper(name[:1]) + name[1:]
+			}
+			if rng.IntN(4) == 0 {
+				name += "."
+			}
+			if got, want := tb.MatchIndex(name), refMatch(pats, name); got != want {
+				t.Fatalf("round %d: MatchIndex(%q) = %d; want %d (routes %v)", round, name, got, want, pats)
+			}
+		}
+	}
 }
