@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/drawbridge-go/drawbridge/internal/hostname"
 )
 
 // Certificates asks for a cert-manager Certificate per credential the
@@ -204,7 +206,11 @@ func (pl *planner) certificates() {
 					httpChecked = true
 					pl.http01Port()
 				}
-				if why := pl.http01Reaches(name); why != "" {
+				why := pl.http01Reaches(name)
+				if why == "" {
+					why = pl.http01Denied(name)
+				}
+				if why != "" {
 					pl.p.add(pl.credentialHostPath(cp, name), "credential %q serves %q, whose HTTP-01 challenges cannot reach cert-manager's solver on the gateway's port 80: %s", cred, name, why)
 				}
 			}
@@ -285,4 +291,29 @@ func (pl *planner) http01Reaches(name string) string {
 		why = "no HTTP listener on port 80, where the CA connects"
 	}
 	return why
+}
+
+// http01Denied returns, when the gateway's IP policies would refuse the
+// CA's HTTP-01 requests for name on its HTTP port, why, or "". The
+// gateway's AuthorizationPolicy refuses by port, host and path prefix
+// every address outside a route's allow list (see [GatewayHop.IPPolicies]),
+// and the CA validates from addresses it does not publish.
+func (pl *planner) http01Denied(name string) string {
+	probe := hostname.MustParsePattern(name)
+	for i := range pl.out.Routes {
+		rp := &pl.out.Routes[i]
+		h := rp.Gateway
+		if h == nil || h.Port != pl.httpPort || h.Kind != HTTP || h.Terminates || !strings.HasPrefix(ACMEChallengePrefix+"token", rp.Route.PathPrefix) {
+			continue
+		}
+		if !slices.ContainsFunc(h.Hosts, func(host string) bool { return hostname.MustParsePattern(host).Covers(probe) }) {
+			continue
+		}
+		for _, pol := range h.IPPolicies {
+			if len(pol.Allow) > 0 {
+				return "the gateway admits only the networks of " + pol.Path + " to " + name + " on its port " + strconv.Itoa(h.Port) + " (routes[" + strconv.Itoa(i) + "]), and the CA validates from addresses it does not publish"
+			}
+		}
+	}
+	return ""
 }
