@@ -73,6 +73,11 @@
 //	                                         manifest ([Service.AppendYAML]) or
 //	                                         istio/gateway chart values
 //	                                         ([AppendChartValues])
+//	gateway.certificates                   [Result.Certificates]: a cert-manager.io/v1
+//	                                         Certificate per credential, in the
+//	                                         workload's namespace, written apart
+//	                                         ([AppendCertificates]) since it needs
+//	                                         cert-manager's CRDs
 //
 // # Namespaces
 //
