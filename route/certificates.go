@@ -293,17 +293,23 @@ func (pl *planner) http01Reaches(name string) string {
 	return why
 }
 
-// http01Denied returns, when the gateway's IP policies would refuse the
-// CA's HTTP-01 requests for name on its HTTP port, why, or "". The
-// gateway's AuthorizationPolicy refuses by port, host and path prefix
-// every address outside a route's allow list (see [GatewayHop.IPPolicies]),
-// and the CA validates from addresses it does not publish.
+// http01Denied returns why the gateway would not give the CA's HTTP-01
+// requests for name on port 80 to cert-manager's solver, or "". A route
+// of this Config that takes those requests there is in the way: Istio
+// puts the routes of every VirtualService for name on one port into one
+// virtual host (istio pilot/pkg/networking/core gateway.go,
+// vHostDedupMap), the solver's Ingress among them, in an order it does not
+// promise, so the challenge could reach the route's backend; and a
+// route's allow list becomes an AuthorizationPolicy rule refusing, by
+// port, host and path prefix, every address outside it (see
+// [GatewayHop.IPPolicies]), the CA's among them: it validates from
+// addresses it does not publish.
 func (pl *planner) http01Denied(name string) string {
 	probe := hostname.MustParsePattern(name)
 	for i := range pl.out.Routes {
 		rp := &pl.out.Routes[i]
 		h := rp.Gateway
-		if h == nil || h.Port != pl.httpPort || h.Kind != HTTP || h.Terminates || !strings.HasPrefix(ACMEChallengePrefix+"token", rp.Route.PathPrefix) {
+		if h == nil || h.Port != 80 || h.Kind != HTTP || h.Terminates || !strings.HasPrefix(ACMEChallengePrefix+"token", rp.Route.PathPrefix) {
 			continue
 		}
 		if !slices.ContainsFunc(h.Hosts, func(host string) bool { return hostname.MustParsePattern(host).Covers(probe) }) {
@@ -311,9 +317,10 @@ func (pl *planner) http01Denied(name string) string {
 		}
 		for _, pol := range h.IPPolicies {
 			if len(pol.Allow) > 0 {
-				return "the gateway admits only the networks of " + pol.Path + " to " + name + " on its port " + strconv.Itoa(h.Port) + " (routes[" + strconv.Itoa(i) + "]), and the CA validates from addresses it does not publish"
+				return "the gateway admits only the networks of " + pol.Path + " to " + name + " on its port 80 (routes[" + strconv.Itoa(i) + "]), and the CA validates from addresses it does not publish"
 			}
 		}
+		return "routes[" + strconv.Itoa(i) + "] (" + rp.Route.Name + ") takes the challenge path of " + name + " on the gateway's port 80 too, and Istio orders its route and the solver's in one virtual host as it pleases: give that route a path prefix, or use dns01"
 	}
 	return ""
 }

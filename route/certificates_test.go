@@ -89,6 +89,9 @@ backends:
 		{"allow list at the gateway on port 80", withGateway(withListener(certBase, "",
 			"- {name: plain, listener: web, hosts: [\"*.example.com\"], backend: app, ipPolicy: {allow: [10.0.0.0/8]}}\n"), "  proxyProtocol: native\n"),
 			"routes[0].hosts[0]", []string{"routes[2].ipPolicy", "port 80", "does not publish"}},
+		{"a route of the host on the gateway's port 80", withListener(certBase, "",
+			"- {name: plain, listener: web, hosts: [app.example.com], backend: app}\n"),
+			"routes[0].hosts[0]", []string{"routes[2] (plain)", "virtual host", "path prefix"}},
 		{"no listener on port 80", replaceOnce(certBase, "port: 80,", "port: 8080,"), "routes[0].hosts[0]", []string{"no HTTP listener on port 80"}},
 		{"gateway HTTP port", withGateway(certBase, "  httpPort: 8080\n"), "gateway.httpPort", []string{"8080", "port 80"}},
 		{"no edge, no port 80", noEdge, "routes[0].hosts[0]", []string{"no HTTP listener on port 80"}},
@@ -147,9 +150,11 @@ func TestCertificatePlan(t *testing.T) {
 		t.Errorf("Warnings = %v; want one naming the client CA secret partner-cert-cacert", p.Warnings)
 	}
 
-	// HTTP-01 for the names routed to the gateway's port 80: valid, and
-	// a gateway not labeled istio=ingressgateway is warned about.
-	c, err = route.Parse([]byte(withGateway(certBase, "  selector: {istio: edge-gateway}\n")))
+	// HTTP-01 for the names routed to the gateway's port 80, beside a
+	// route of another path there: valid, and a gateway not labeled
+	// istio=ingressgateway is warned about.
+	c, err = route.Parse([]byte(withListener(withGateway(certBase, "  selector: {istio: edge-gateway}\n"), "",
+		"- {name: api, listener: web, hosts: [app.example.com], pathPrefix: /api/, backend: app}\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
