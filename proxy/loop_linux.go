@@ -4,7 +4,9 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -57,11 +59,21 @@ type loop struct {
 	stop   bool    // end once no flow is left
 
 	// Owned by the loop's goroutine.
-	byFD   []*flow // by descriptor
-	flows  []*flow // every registered flow; flow.at is its index
-	events []syscall.EpollEvent
-	n      int       // events from the last epoll_wait
-	sweep  time.Time // the next idle sweep, or zero
+	byFD     []*flow // by descriptor
+	flows    []*flow // every registered flow; flow.at is its index
+	events   []syscall.EpollEvent
+	n        int        // events from the last epoll_wait
+	sweep    time.Time  // the next idle sweep, or zero
+	dials    []dialWait // connections under way, oldest first
+	deadline time.Time  // the deadline set on f, or zero
+}
+
+// dialWait is a connection attempt under way and when it times out: every
+// attempt has the same timeout, so a queue keeps them in order.
+type dialWait struct {
+	fl      *flow
+	attempt int
+	at      time.Time
 }
 
 // flow is a session relayed by a loop: fd[0] is the client's socket, fd[1]
@@ -74,6 +86,14 @@ type flow struct {
 	dir    [2]direction
 	at     int  // index in loop.flows
 	active bool // a byte moved since the last sweep
+	ended  bool
+
+	// Set when the loop connects to the target: the addresses to try, the
+	// next one, whether an attempt is under way, and its number.
+	addrs      []netip.AddrPort
+	next       int
+	connecting bool
+	attempt    int
 }
 
 const (
@@ -123,6 +143,47 @@ func (s *Server) handoff(ss *session, src, dst net.Conn) bool {
 	a.Close()
 	b.Close()
 	fl := &flow{ss: ss, fd: [2]int{fa, fb}, active: true}
+	l.mu.Lock()
+	l.inbox = append(l.inbox, fl)
+	wake := !l.woken
+	l.woken = true
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+	return true
+}
+
+// dialInLoop hands a session to a loop before its target is dialed, when
+// every address is an IP address and port, and reports whether it did: the
+// loop then connects to each address in turn, writes the first n bytes of
+// out (the PROXY header and the hello), which it owns, and relays the
+// session, or refuses it when no address accepts.
+func (s *Server) dialInLoop(ss *session, addrs []string, src net.Conn, out *[]byte, n int) bool {
+	a, ok := src.(*net.TCPConn)
+	if !ok || len(addrs) == 0 || len(addrs) > 16 {
+		return false
+	}
+	var buf [16]netip.AddrPort
+	aps := buf[:0]
+	for _, s := range addrs {
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil || ap.Addr().Zone() != "" {
+			return false // a name: the portable dial resolves it
+		}
+		aps = append(aps, ap)
+	}
+	l := s.pickLoop()
+	if l == nil {
+		return false
+	}
+	fa, err := detach(a)
+	if err != nil {
+		return false
+	}
+	a.Close()
+	fl := &flow{ss: ss, fd: [2]int{fa, -1}, active: true, addrs: append([]netip.AddrPort(nil), aps...)}
+	fl.dir[0].buf, fl.dir[0].end = out, n
 	l.mu.Lock()
 	l.inbox = append(l.inbox, fl)
 	wake := !l.woken
@@ -207,6 +268,7 @@ func newLoop(s *Server) (*loop, error) {
 		f.Close()
 		return nil, err
 	}
+	l.deadline = l.sweep
 	return l, nil
 }
 
@@ -281,8 +343,13 @@ func (l *loop) timeout() bool {
 		l.sweepIdle()
 		l.sweep = now.Add(l.srv.idleTimeout())
 	}
+	l.expireDials(now)
 	// The deadline first: a wake after it is not lost.
-	l.f.SetReadDeadline(l.sweep)
+	l.deadline = l.sweep
+	if len(l.dials) > 0 && (l.deadline.IsZero() || l.dials[0].at.Before(l.deadline)) {
+		l.deadline = l.dials[0].at
+	}
+	l.f.SetReadDeadline(l.deadline)
 	l.mu.Lock()
 	in, killed, stop := l.inbox, l.killed, l.stop
 	l.inbox, l.woken = nil, false
@@ -300,19 +367,147 @@ func (l *loop) timeout() bool {
 func (l *loop) add(fl *flow) {
 	fl.at = len(l.flows)
 	l.flows = append(l.flows, fl)
-	for _, fd := range fl.fd {
-		if fd >= len(l.byFD) {
-			l.byFD = append(l.byFD, make([]*flow, fd+1-len(l.byFD)+len(l.byFD)/2)...)
-		}
-		l.byFD[fd] = fl
-	}
 	for i, fd := range fl.fd {
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET, Fd: int32(fd)}
-		if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			fl.dir[i].err = os.NewSyscallError("epoll_ctl", err)
+		if fd < 0 {
+			continue
+		}
+		if err := l.register(fl, fd); err != nil {
+			fl.dir[i].err = err
 			l.end(fl)
 			return
 		}
+	}
+	if fl.fd[1] < 0 {
+		l.dial(fl)
+	}
+}
+
+// register adds a flow's socket to the epoll instance.
+func (l *loop) register(fl *flow, fd int) error {
+	if fd >= len(l.byFD) {
+		l.byFD = append(l.byFD, make([]*flow, fd+1-len(l.byFD)+len(l.byFD)/2)...)
+	}
+	l.byFD[fd] = fl
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET, Fd: int32(fd)}
+	if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.byFD[fd] = nil
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// dial starts connecting a flow to its next address; when none is left, it
+// refuses the session with err, the last attempt's error.
+func (l *loop) dial(fl *flow) {
+	var err error
+	for fl.next < len(fl.addrs) {
+		ap := fl.addrs[fl.next]
+		fl.next++
+		fl.ss.addr = ap.String()
+		var fd int
+		if fd, err = connect(ap); err == nil {
+			if err = l.register(fl, fd); err == nil {
+				fl.fd[1], fl.ready[1] = fd, 0
+				fl.connecting = true
+				fl.attempt++
+				at := time.Now().Add(cmpOr(l.srv.DialTimeout, DefaultDialTimeout))
+				l.dials = append(l.dials, dialWait{fl, fl.attempt, at})
+				if l.deadline.IsZero() || at.Before(l.deadline) {
+					l.deadline = at
+					l.f.SetReadDeadline(at)
+				}
+				return
+			}
+			syscall.Close(fd)
+		}
+		l.dialFailed(fl, err)
+	}
+	fl.ss.fail = "dial"
+	fl.dir[0].err = err
+	l.srv.stats.refusedDial.Add(1)
+	l.end(fl)
+}
+
+// dialFailed logs a failed attempt.
+func (l *loop) dialFailed(fl *flow, err error) {
+	if log := l.srv.Logger; log != nil {
+		log.Debug("proxy: dial", "sni", fl.ss.name, "backend", fl.ss.target, "server", fl.ss.addr, "err", err)
+	}
+}
+
+// connect opens a non-blocking socket and starts connecting it to ap.
+func connect(ap netip.AddrPort) (int, error) {
+	var sa syscall.Sockaddr
+	family := syscall.AF_INET
+	if a := ap.Addr(); a.Is4() || a.Is4In6() {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	// As Go's own connections: small writes (a TLS handshake) go at once.
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	if err := syscall.Connect(fd, sa); err != nil && err != syscall.EINPROGRESS {
+		syscall.Close(fd)
+		return -1, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("connect", err)}
+	}
+	return fd, nil
+}
+
+// connected finishes a connection attempt the target's socket reported on:
+// it reports whether the flow can move on; when the attempt failed, the
+// next address is tried.
+func (l *loop) connected(fl *flow) bool {
+	fd := fl.fd[1]
+	errno, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	if err == nil && errno == 0 {
+		if fl.ready[1]&canWrite == 0 {
+			return false // not yet
+		}
+		fl.connecting = false
+		return true
+	}
+	if err == nil {
+		err = syscall.Errno(errno)
+	}
+	fl.connecting = false
+	l.closeTarget(fl)
+	l.dialFailed(fl, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(fl.addrs[fl.next-1]), Err: os.NewSyscallError("connect", err)})
+	l.dial(fl)
+	return false
+}
+
+// closeTarget closes the target's socket of a flow still connecting.
+func (l *loop) closeTarget(fl *flow) {
+	l.byFD[fl.fd[1]] = nil
+	syscall.Close(fl.fd[1])
+	fl.fd[1], fl.ready[1] = -1, 0
+}
+
+// errDialTimeout is the error of an attempt that took DialTimeout.
+var errDialTimeout = errors.New("i/o timeout")
+
+// expireDials moves on the flows whose connection attempt timed out.
+func (l *loop) expireDials(now time.Time) {
+	i := 0
+	for ; i < len(l.dials) && !now.Before(l.dials[i].at); i++ {
+		w := l.dials[i]
+		if w.fl.ended || !w.fl.connecting || w.fl.attempt != w.attempt {
+			continue // ended, connected, or a later attempt under way
+		}
+		w.fl.connecting = false
+		l.closeTarget(w.fl)
+		l.dialFailed(w.fl, fmt.Errorf("dial tcp %s: %w", w.fl.ss.addr, errDialTimeout))
+		l.dial(w.fl)
+	}
+	if i > 0 {
+		n := copy(l.dials, l.dials[i:])
+		clear(l.dials[n:])
+		l.dials = l.dials[:n]
 	}
 }
 
@@ -335,6 +530,9 @@ func (l *loop) event(ev syscall.EpollEvent) {
 	}
 	if ev.Events&syscall.EPOLLOUT != 0 {
 		fl.ready[i] |= canWrite
+	}
+	if fl.connecting && (i == 0 || !l.connected(fl)) {
+		return // the client waits for the target
 	}
 	l.progress(fl)
 }
@@ -485,9 +683,12 @@ func (l *loop) end(fl *flow) {
 	last := l.flows[len(l.flows)-1]
 	l.flows[fl.at], last.at = last, fl.at
 	l.flows = l.flows[:len(l.flows)-1]
+	fl.ended = true
 	for _, fd := range fl.fd {
-		l.byFD[fd] = nil
-		syscall.Close(fd)
+		if fd >= 0 {
+			l.byFD[fd] = nil
+			syscall.Close(fd)
+		}
 	}
 	for i := range fl.dir {
 		d := &fl.dir[i]

@@ -103,7 +103,8 @@ type Stats struct {
 	Sessions   int64 // connections relayed to a target, ended
 	IdleClosed int64 // sessions closed for being idle
 	// Refused connections: a ClientHello that was malformed, too large or
-	// too slow; no target for it; no address of the target reachable.
+	// too slow; no target for it (or one with an unknown PROXY version); no
+	// address of the target reachable.
 	RefusedHello, RefusedRoute, RefusedDial int64
 	// BytesUp were sent to targets (PROXY headers and hellos included),
 	// BytesDown back to clients, by the sessions that ended.

@@ -65,6 +65,23 @@ func (ss *session) serve() {
 		return
 	}
 	ss.target = t.Name
+
+	// The PROXY header, the hello and whatever followed it, in one write.
+	src := ss.c // what the pumps read, unwrapped so that io.Copy splices
+	out := s.bufs.Get().(*[]byte)
+	b, err := ss.header((*out)[:0], t.Proxy)
+	b = append(b, pc.Buffered()...)
+	if c, ok := ss.c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
+		b, src = append(b, c.Buffered()...), c.NetConn()
+	}
+	if err == nil && !s.Portable && s.dialInLoop(ss, t.Addrs, src, out, len(b)) {
+		return // the loop owns out
+	}
+	defer s.bufs.Put(out)
+	if err != nil {
+		ss.refuse("header", err, &s.stats.refusedRoute)
+		return
+	}
 	bc, err := ss.dial(t.Addrs)
 	if err != nil {
 		ss.refuse("dial", err, &s.stats.refusedDial)
@@ -77,17 +94,7 @@ func (ss *session) serve() {
 	if killed {
 		bc.Close() // the write below fails
 	}
-
-	// The PROXY header, the hello and whatever followed it, in one write.
-	src := ss.c // what the pumps read, unwrapped so that io.Copy splices
-	out := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(out)
-	b, err := ss.header((*out)[:0], t.Proxy)
-	b = append(b, pc.Buffered()...)
-	if c, ok := ss.c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
-		b, src = append(b, c.Buffered()...), c.NetConn()
-	}
-	if err == nil && !idle.IsZero() {
+	if !idle.IsZero() {
 		err = bc.SetReadDeadline(idle)
 	}
 	if err == nil {
