@@ -143,72 +143,7 @@ func (w *written) tiers(t *testing.T) (*check.Edge, *check.Gateway) {
 }
 
 // probe is a request the test sends for one host of one route.
-type probe struct {
-	listener *route.Listener
-	host     string
-	path     string
-}
-
-// probeName is a name a host pattern matches.
-func probeName(pat string) string {
-	switch {
-	case pat == "*":
-		return "probe.any.test"
-	case strings.HasPrefix(pat, "*."):
-		return "probe" + pat[1:]
-	}
-	return strings.ToLower(strings.TrimSuffix(pat, "."))
-}
-
-// matches reports whether host pattern pat matches name.
-func matches(pat, name string) bool {
-	switch {
-	case pat == "*":
-		return true
-	case strings.HasPrefix(pat, "*."):
-		return strings.HasSuffix(name, pat[1:]) && len(name) > len(pat)-1
-	}
-	return strings.EqualFold(pat, name)
-}
-
-// expected is the route of c that takes a probe, by the model's precedence
-// (exact names, then the longest wildcard, then "*"; longer path prefixes
-// first), or nil. The precedence is the model's documented one, worked out
-// here from the route file alone.
-func expected(c *route.Config, p probe) *route.Route {
-	var best *route.Route
-	var bestKey [4]int
-	for i := range c.Routes {
-		r := &c.Routes[i]
-		if r.Listener != p.listener.Name || r.PathPrefix != "" && !strings.HasPrefix(p.path, r.PathPrefix) {
-			continue
-		}
-		if p.listener.Protocol == route.TLS && r.TerminateAt != route.TierEdge && r.PathPrefix != "" {
-			continue
-		}
-		for _, h := range r.Hosts {
-			if !matches(h, p.host) {
-				continue
-			}
-			kind, suffix := 0, 0
-			switch {
-			case h == "*":
-				kind = 2
-			case strings.HasPrefix(h, "*."):
-				kind, suffix = 1, len(h)
-			}
-			empty := 0
-			if r.PathPrefix == "" {
-				empty = 1
-			}
-			key := [4]int{kind, -suffix, empty, -len(r.PathPrefix)}
-			if best == nil || slices.Compare(key[:], bestKey[:]) < 0 {
-				best, bestKey = r, key
-			}
-		}
-	}
-	return best
-}
+type probe = routegen.Probe
 
 func backendOf(c *route.Config, name string) *route.Backend {
 	b, _ := c.BackendByName(name)
@@ -262,40 +197,26 @@ func behindGateway(c *route.Config, r *route.Route) (behind, handoff bool) {
 // clientTLS reports whether the client speaks TLS on l.
 func clientTLS(l *route.Listener) bool { return l.Protocol == route.TLS || l.Protocol == route.HTTPS }
 
-// tlsEnd is where r's client TLS ends by the route file.
-func tlsEnd(c *route.Config, l *route.Listener, r *route.Route) route.Tier {
-	switch l.Protocol {
-	case route.HTTPS:
-		if c.Edge != nil {
-			return route.TierEdge
-		}
-		return route.TierGateway
-	case route.TLS:
-		return r.TerminateAt
-	}
-	return ""
-}
-
 // agree checks one probe through the written tiers against the route file.
 func agree(c *route.Config, e *check.Edge, g *check.Gateway, p probe) []string {
 	var bad []string
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
-	r := expected(c, p)
+	r := routegen.Expected(c, p)
 	if r == nil {
 		return nil
 	}
-	l := p.listener
+	l := p.Listener
 	behind, handoff := behindGateway(c, r)
-	end := tlsEnd(c, l, r)
+	end := routegen.TLSEnd(c, l, r)
 	var gw *check.GatewayHop
 	var sent check.GatewayRequest
 	if e != nil {
-		req := check.EdgeRequest{Port: l.Port, TLS: clientTLS(l), Path: p.path, Source: netip.MustParseAddr(routegen.SourceAllowed)}
+		req := check.EdgeRequest{Port: l.Port, TLS: clientTLS(l), Path: p.Path, Source: netip.MustParseAddr(routegen.SourceAllowed)}
 		if req.TLS {
-			req.SNI = p.host
+			req.SNI = p.Host
 		}
 		if l.Protocol != route.TLS || r.TerminateAt == route.TierEdge {
-			req.Host = p.host
+			req.Host = p.Host
 		}
 		var addrs []string
 		if c.Gateway != nil {
@@ -389,12 +310,12 @@ func agree(c *route.Config, e *check.Edge, g *check.Gateway, p probe) []string {
 		if !behind {
 			return nil
 		}
-		sent = check.GatewayRequest{Port: l.Port, TLS: clientTLS(l), Path: p.path}
+		sent = check.GatewayRequest{Port: l.Port, TLS: clientTLS(l), Path: p.Path}
 		if sent.TLS {
-			sent.SNI = p.host
+			sent.SNI = p.Host
 		}
 		if !sent.TLS || end == route.TierGateway {
-			sent.Host = p.host
+			sent.Host = p.Host
 		}
 		hop := g.Route(sent)
 		gw = &hop
@@ -443,7 +364,7 @@ func acmeAgrees(c *route.Config, e *check.Edge) []string {
 	for i := range c.Routes {
 		r := &c.Routes[i]
 		l, _ := c.ListenerByName(r.Listener)
-		if end := tlsEnd(c, l, r); end == route.TierEdge || end == route.TierGateway {
+		if end := routegen.TLSEnd(c, l, r); end == route.TierEdge || end == route.TierGateway {
 			for _, h := range r.Hosts {
 				owners = append(owners, owner{strings.ToLower(h), end})
 			}
@@ -456,11 +377,11 @@ func acmeAgrees(c *route.Config, e *check.Edge) []string {
 			continue
 		}
 		for _, o := range owners {
-			name := probeName(o.pat)
+			name := routegen.ProbeName(o.pat)
 			// The tier of the most specific terminated pattern of name.
 			best, rank := route.Tier(""), -1
 			for _, x := range owners {
-				if !matches(x.pat, name) {
+				if !routegen.Matches(x.pat, name) {
 					continue
 				}
 				r := len(x.pat)
@@ -518,11 +439,11 @@ func probes(c *route.Config) []probe {
 		}
 		p := path.Join("/", r.PathPrefix, "probe")
 		if l.Protocol == route.TCP {
-			ps = append(ps, probe{listener: l, path: p})
+			ps = append(ps, probe{Listener: l, Path: p})
 			continue
 		}
 		for _, h := range r.Hosts {
-			ps = append(ps, probe{listener: l, host: probeName(h), path: p})
+			ps = append(ps, probe{Listener: l, Host: routegen.ProbeName(h), Path: p})
 		}
 	}
 	return ps
@@ -588,7 +509,7 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 		var bad []string
 		for _, p := range probes(c) {
 			for _, b := range agree(c, e, g, p) {
-				bad = append(bad, fmt.Sprintf("%s:%d %s%s: %s", p.listener.Protocol, p.listener.Port, p.host, p.path, b))
+				bad = append(bad, fmt.Sprintf("%s:%d %s%s: %s", p.Listener.Protocol, p.Listener.Port, p.Host, p.Path, b))
 			}
 		}
 		if e != nil {
@@ -596,7 +517,7 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 			bad = append(bad, policiesRefuse(c, e)...)
 		}
 		bad = append(bad, installAgrees(t, w, g)...)
-		bad = append(bad, certificatesAgree(t, c, w, e)...)
+		bad = append(bad, certificatesAgree(t, c, w, e, g)...)
 		if len(bad) > 0 {
 			js, _ := json.Marshal(c)
 			t.Errorf("seed %d: the written tiers disagree:\n  %s\nroute file: %s\nhaproxy.cfg:\n%s\nistio.yaml:\n%s\nvalues:\n%s", seed, strings.Join(bad, "\n  "), js, w.haproxy, w.istio, w.values)

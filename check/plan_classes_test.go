@@ -67,7 +67,7 @@ func (ct *classTiers) agreeAll(t *testing.T) {
 	var bad []string
 	for _, p := range probes(ct.c) {
 		for _, b := range agree(ct.c, ct.e, ct.g, p) {
-			bad = append(bad, fmt.Sprintf("%s:%d %s%s: %s", p.listener.Protocol, p.listener.Port, p.host, p.path, b))
+			bad = append(bad, fmt.Sprintf("%s:%d %s%s: %s", p.Listener.Protocol, p.Listener.Port, p.Host, p.Path, b))
 		}
 	}
 	if len(bad) > 0 {

@@ -242,12 +242,12 @@ func disagreements(t *testing.T, c *route.Config, p *route.Plan, st *genStats) (
 			continue
 		}
 		sends = append(sends, sent{pr, req, want})
-		k := fmt.Sprint(req.Port, " ", pr.host)
+		k := fmt.Sprint(req.Port, " ", pr.Host)
 		if wants[k] == nil {
 			wants[k] = map[string][]string{}
 		}
 		sig := fmt.Sprint(want.clusters, want.redirect, want.terminate)
-		wants[k][sig] = append(wants[k][sig], pr.listener.Name)
+		wants[k][sig] = append(wants[k][sig], pr.Listener.Name)
 	}
 	for _, s := range sends {
 		pr, req, want := s.pr, s.req, s.want
@@ -261,10 +261,10 @@ func disagreements(t *testing.T, c *route.Config, p *route.Plan, st *genStats) (
 		problems := want.judge(g, req)
 		for _, b := range problems {
 			of := ""
-			if !pr.own && pr.listener.Protocol != route.TCP {
+			if !pr.Own && pr.Listener.Protocol != route.TCP {
 				of = " (a host of another listener)"
 			}
-			bad = append(bad, fmt.Sprintf("%s:%d %s%s%s (route %s) sent %+v: %s", pr.listener.Protocol, pr.listener.Port, pr.host, pr.path, of, want.route, req, b))
+			bad = append(bad, fmt.Sprintf("%s:%d %s%s%s (route %s) sent %+v: %s", pr.Listener.Protocol, pr.Listener.Port, pr.Host, pr.Path, of, want.route, req, b))
 		}
 	}
 	for port := range passthrough {
@@ -369,13 +369,16 @@ func (w genWant) judge(g *Gateway, req Request) []string {
 // it there; skip reports that pr's traffic does not reach the gateway
 // tier this file configures.
 func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req Request, want genWant, skip bool) {
-	r := genExpected(c, pr)
+	r := routegen.Expected(c, pr)
+	if r == nil && pr.Listener.Protocol == route.TCP {
+		r = firstRoute(c, pr)
+	}
 	if r == nil {
 		return req, want, true
 	}
-	l := pr.listener
+	l := pr.Listener
 	want.route = r.Name
-	end := genTLSEnd(c, l, r)
+	end := routegen.TLSEnd(c, l, r)
 	names := route.BackendNames(r)
 	if len(names) > 0 {
 		b, _ := c.BackendByName(names[0])
@@ -416,12 +419,12 @@ func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req 
 	slices.Sort(want.clusters)
 	clientTLS := l.Protocol == route.TLS || l.Protocol == route.HTTPS
 	if c.Edge == nil {
-		req = Request{Port: l.Port, TLS: clientTLS, Path: pr.path}
+		req = Request{Port: l.Port, TLS: clientTLS, Path: pr.Path}
 		if clientTLS {
-			req.SNI = pr.host
+			req.SNI = pr.Host
 		}
 		if l.Protocol == route.HTTP || end == route.TierGateway {
-			req.Host = pr.host
+			req.Host = pr.Host
 		}
 		want.terminate = end == route.TierGateway
 		if c.Gateway.NumTrustedProxies != nil {
@@ -433,13 +436,13 @@ func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req 
 	}
 
 	// With an edge: what the written haproxy.cfg sends.
-	er := check.EdgeRequest{Port: l.Port, TLS: clientTLS, Path: pr.path}
+	er := check.EdgeRequest{Port: l.Port, TLS: clientTLS, Path: pr.Path}
 	if clientTLS {
-		er.SNI = pr.host
+		er.SNI = pr.Host
 	}
 	if l.Protocol != route.TCP && end != route.TierBackend {
 		// The client's HTTP, inside its TLS or not.
-		er.Host = pr.host
+		er.Host = pr.Host
 	}
 	j := check.Trace(w.edge, w.gw, c.Gateway.Addresses, []check.EdgeRequest{er})[0]
 	if want.redirect && j.Edge.Redirect {
@@ -493,14 +496,7 @@ func cmpOr(a, b string) string {
 // file alone, as the check package's property test does.
 
 // genProbe is a request the test sends for one host of one route.
-type genProbe struct {
-	listener *route.Listener
-	host     string
-	path     string
-	// own reports whether host stands for a host pattern of a route of
-	// listener; otherwise it is another listener's.
-	own bool
-}
+type genProbe = routegen.Probe
 
 // genProbes are, on each listener, every host of every route of c (a
 // name each pattern matches), with a path under each prefix of the
@@ -511,7 +507,7 @@ func genProbes(c *route.Config) []genProbe {
 	own := map[string]bool{} // listener name + " " + probe name
 	for i := range c.Routes {
 		for _, h := range c.Routes[i].Hosts {
-			n := genProbeName(h)
+			n := routegen.ProbeName(h)
 			own[c.Routes[i].Listener+" "+n] = true
 			if !slices.Contains(names, n) {
 				names = append(names, n)
@@ -531,92 +527,28 @@ func genProbes(c *route.Config) []genProbe {
 		}
 		if l.Protocol == route.TCP {
 			if len(paths) > 0 {
-				ps = append(ps, genProbe{listener: l, path: "/probe", own: true})
+				ps = append(ps, genProbe{Listener: l, Path: "/probe", Own: true})
 			}
 			continue
 		}
 		for _, n := range names {
 			for _, p := range paths {
-				ps = append(ps, genProbe{listener: l, host: n, path: p, own: own[l.Name+" "+n]})
+				ps = append(ps, genProbe{Listener: l, Host: n, Path: p, Own: own[l.Name+" "+n]})
 			}
 		}
 	}
 	return ps
 }
 
-// genProbeName is a name a host pattern matches.
-func genProbeName(pat string) string {
-	switch {
-	case pat == "*":
-		return "probe.any.test"
-	case strings.HasPrefix(pat, "*."):
-		return "probe" + pat[1:]
-	}
-	return strings.ToLower(strings.TrimSuffix(pat, "."))
-}
-
-// genMatches reports whether host pattern pat matches name.
-func genMatches(pat, name string) bool {
-	switch {
-	case pat == "*":
-		return true
-	case strings.HasPrefix(pat, "*."):
-		return strings.HasSuffix(name, pat[1:]) && len(name) > len(pat)-1
-	}
-	return strings.EqualFold(pat, name)
-}
-
-// genExpected is the route of c that takes a probe, by the model's
-// precedence (exact names, then the longest wildcard, then "*"; longer
-// path prefixes first), or nil.
-func genExpected(c *route.Config, p genProbe) *route.Route {
-	var best *route.Route
-	var bestKey [4]int
+// firstRoute is the route a probe of a TCP listener takes: the first of
+// its listener that the probe's path does not exclude (a TCP route has no
+// hosts to choose by).
+func firstRoute(c *route.Config, p genProbe) *route.Route {
 	for i := range c.Routes {
 		r := &c.Routes[i]
-		if r.Listener != p.listener.Name || r.PathPrefix != "" && !strings.HasPrefix(p.path, r.PathPrefix) {
-			continue
-		}
-		if p.listener.Protocol == route.TLS && r.TerminateAt != route.TierEdge && r.PathPrefix != "" {
-			continue
-		}
-		for _, h := range r.Hosts {
-			if !genMatches(h, p.host) {
-				continue
-			}
-			kind, suffix := 0, 0
-			switch {
-			case h == "*":
-				kind = 2
-			case strings.HasPrefix(h, "*."):
-				kind, suffix = 1, len(h)
-			}
-			empty := 0
-			if r.PathPrefix == "" {
-				empty = 1
-			}
-			key := [4]int{kind, -suffix, empty, -len(r.PathPrefix)}
-			if best == nil || slices.Compare(key[:], bestKey[:]) < 0 {
-				best, bestKey = r, key
-			}
-		}
-		if p.listener.Protocol == route.TCP && best == nil {
-			best = r
+		if r.Listener == p.Listener.Name && (r.PathPrefix == "" || strings.HasPrefix(p.Path, r.PathPrefix)) {
+			return r
 		}
 	}
-	return best
-}
-
-// genTLSEnd is where r's client TLS ends by the route file.
-func genTLSEnd(c *route.Config, l *route.Listener, r *route.Route) route.Tier {
-	switch l.Protocol {
-	case route.HTTPS:
-		if c.Edge != nil {
-			return route.TierEdge
-		}
-		return route.TierGateway
-	case route.TLS:
-		return r.TerminateAt
-	}
-	return ""
+	return nil
 }
