@@ -74,7 +74,9 @@ func (ss *session) serve() {
 	if c, ok := ss.c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
 		b, src = append(b, c.Buffered()...), c.NetConn()
 	}
-	if err == nil && !s.Portable && s.dialInLoop(ss, t.Addrs, src, out, len(b)) {
+	// b is still in out unless the header and the bytes read ahead
+	// overflowed it.
+	if err == nil && !s.Portable && len(b) <= len(*out) && s.dialInLoop(ss, t.Addrs, src, out, len(b)) {
 		return // the loop owns out
 	}
 	defer s.bufs.Put(out)
