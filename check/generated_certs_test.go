@@ -27,8 +27,10 @@ var caSource = netip.MustParseAddr("203.0.113.7")
 // the route file, and nothing else; with http01, no name is a wildcard
 // and the edge sends each name's challenge, from an address of the CA's,
 // to the gateway's port 80 (without an edge, a Gateway server listens on
-// port 80). Without it, there is no Certificate.
-func certificatesAgree(t *testing.T, c *route.Config, w *written, e *check.Edge) []string {
+// port 80), where a Gateway server takes it and no VirtualService of the
+// written ones routes it: Istio would merge that route with the solver's.
+// Without it, there is no Certificate.
+func certificatesAgree(t *testing.T, c *route.Config, w *written, e *check.Edge, g *check.Gateway) []string {
 	t.Helper()
 	certs, err := istiocfg.ReadCertificates(w.certs)
 	if err != nil {
@@ -103,6 +105,11 @@ func certificatesAgree(t *testing.T, c *route.Config, w *written, e *check.Edge)
 			if strings.HasPrefix(name, "*") {
 				bad = append(bad, fmt.Sprintf("Certificate %s names %q, which HTTP-01 cannot validate", crt.Name, name))
 				continue
+			}
+			ghop := g.Route(check.GatewayRequest{Port: 80, Proxy: e != nil && c.Gateway.ProxyProtocol != route.GatewayProxyOff, Host: name, Path: route.ACMEChallengePrefix + "token"})
+			if ghop.Gateway == "" || ghop.VirtualService != "" || ghop.HTTPSRedirect {
+				bad = append(bad, fmt.Sprintf("Certificate %s: the gateway's port 80 takes the HTTP-01 challenge of %s to Gateway %q, VirtualService %q (redirect %v); want a Gateway server and no route of ours",
+					crt.Name, name, ghop.Gateway, ghop.VirtualService, ghop.HTTPSRedirect))
 			}
 			if e == nil {
 				if !port80 {

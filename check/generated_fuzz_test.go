@@ -62,7 +62,7 @@ func FuzzGeneratedEdges(f *testing.F) {
 				bad = append(bad, fmt.Sprintf("%s:%d %s%s: %s", p.Listener.Protocol, p.Listener.Port, p.Host, p.Path, b))
 			}
 		}
-		bad = append(bad, certificatesAgree(t, c, w, e)...)
+		bad = append(bad, certificatesAgree(t, c, w, e, g)...)
 		if len(bad) > 0 {
 			t.Errorf("the written tiers disagree:\n  %s\nhaproxy.cfg:\n%s\nistio.yaml:\n%s\nvalues:\n%s", strings.Join(bad, "\n  "), w.haproxy, w.istio, w.values)
 		}

@@ -517,7 +517,7 @@ func TestGeneratedEdgesAgree(t *testing.T) {
 			bad = append(bad, policiesRefuse(c, e)...)
 		}
 		bad = append(bad, installAgrees(t, w, g)...)
-		bad = append(bad, certificatesAgree(t, c, w, e)...)
+		bad = append(bad, certificatesAgree(t, c, w, e, g)...)
 		if len(bad) > 0 {
 			js, _ := json.Marshal(c)
 			t.Errorf("seed %d: the written tiers disagree:\n  %s\nroute file: %s\nhaproxy.cfg:\n%s\nistio.yaml:\n%s\nvalues:\n%s", seed, strings.Join(bad, "\n  "), js, w.haproxy, w.istio, w.values)

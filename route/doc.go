@@ -78,7 +78,9 @@
 //     hosts, and with the http01 challenge a wildcard name, a name whose
 //     challenges no HTTP listener on port 80 sends to the gateway (no
 //     acme.gateway covering it, the edge terminating it, an allow list the
-//     CA's addresses are not in), or a gateway.httpPort other than 80.
+//     CA's addresses are not in), a name another route takes the
+//     challenge path of on the gateway's port 80 (Istio would merge its
+//     route with the solver's), or a gateway.httpPort other than 80.
 //
 // # Installing the gateway
 //
