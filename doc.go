@@ -61,9 +61,10 @@
 // # Stability
 //
 // Until version 1.0.0, minor versions may change exported APIs; every such
-// change is named in the release notes. The generated configurations are
-// deterministic within a version: a change of output is a change of version.
-// Packages under internal/ are not for use outside this module.
+// change is named in CHANGELOG.md at the root of the repository. The
+// generated configurations are deterministic within a version: a change of
+// output is a change of version. Packages under internal/ are not for use
+// outside this module.
 //
 // # Examples
 //
