@@ -21,7 +21,7 @@ type Result struct {
 	// Istio applies to the Gateway's pods as to any gateway's:
 	// ServiceEntries, DestinationRules, the AuthorizationPolicy of the IP
 	// policies, the Telemetry of access logs, the PROXY-protocol
-	// EnvoyFilter (all selecting the pods by [GatewayNameLabel]), and
+	// EnvoyFilter (all naming the Gateway in targetRefs), and
 	// VirtualServices bound to the mesh only for the routes' meshBackends.
 	Istio []istiocfg.Object
 	// Warnings are the plan's warnings and the choices of this form that
@@ -259,8 +259,8 @@ func sameTLS(a, b *ListenerTLS) bool {
 	return a.Mode == b.Mode && slices.Equal(a.CertificateRefs, b.CertificateRefs)
 }
 
-// istio compiles the Istio objects that still apply to the Gateway's pods,
-// with the plan's selector replaced by the label Istio puts on them.
+// istio compiles the Istio objects that still apply to the Gateway's pods;
+// those that select the pods name the Gateway instead (targetRefs).
 func (k *compiler) istio() error {
 	cp := *k.plan
 	gp := *k.gp
@@ -279,6 +279,8 @@ func (k *compiler) istio() error {
 			if o = meshOnly(o); o.Spec == nil {
 				continue
 			}
+		default:
+			o, _ = targetGateway(o, k.gw)
 		}
 		k.res.Istio = append(k.res.Istio, o)
 	}

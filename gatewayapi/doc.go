@@ -65,8 +65,10 @@
 //
 // The Gateway API has no kind for some of the model. They stay Istio
 // objects ([Result.Istio]), which Istio applies to the pods of a Gateway
-// API Gateway like any gateway's, selected by the label Istio puts on them
-// ([GatewayNameLabel]): ServiceEntries of external hosts and static
+// API Gateway like any gateway's; those that select the pods name the
+// Gateway in targetRefs instead of a selector (Istio applies selectors to
+// such pods only while ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY is on, and
+// its analyzers warn, IST0166): ServiceEntries of external hosts and static
 // servers; DestinationRules of the TLS the gateway originates to
 // backends (BackendTLSPolicy verifies with a CA ConfigMap, where the model
 // names a CA file); the DENY AuthorizationPolicy of the IP policies; the

@@ -4,6 +4,9 @@ import (
 	"slices"
 
 	networking "istio.io/api/networking/v1alpha3"
+	securityv1beta1 "istio.io/api/security/v1beta1"
+	telemetry "istio.io/api/telemetry/v1alpha1"
+	typev1beta1 "istio.io/api/type/v1beta1"
 
 	"google.golang.org/protobuf/proto"
 
@@ -42,3 +45,30 @@ func meshOnly(o istiocfg.Object) istiocfg.Object {
 }
 
 func onlyMesh(gws []string) bool { return len(gws) == 1 && gws[0] == istiocfg.Mesh }
+
+// targetGateway makes the policy o (AuthorizationPolicy, Telemetry,
+// EnvoyFilter) apply to the pods of Gateway gw by a targetRef instead of a
+// selector: Istio applies selector-based policies to a Gateway API
+// Gateway's pods only while ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY is on
+// (its analyzers warn, IST0166), and always the ones that name the
+// Gateway. It reports whether o is such a policy.
+func targetGateway(o istiocfg.Object, gw string) (istiocfg.Object, bool) {
+	ref := []*typev1beta1.PolicyTargetReference{{Group: Group, Kind: KindGateway, Name: gw}}
+	switch spec := o.Spec.(type) {
+	case *securityv1beta1.AuthorizationPolicy:
+		spec = proto.Clone(spec).(*securityv1beta1.AuthorizationPolicy)
+		spec.Selector, spec.TargetRefs = nil, ref
+		o.Spec = spec
+	case *telemetry.Telemetry:
+		spec = proto.Clone(spec).(*telemetry.Telemetry)
+		spec.Selector, spec.TargetRefs = nil, ref
+		o.Spec = spec
+	case *networking.EnvoyFilter:
+		spec = proto.Clone(spec).(*networking.EnvoyFilter)
+		spec.WorkloadSelector, spec.TargetRefs = nil, ref
+		o.Spec = spec
+	default:
+		return o, false
+	}
+	return o, true
+}
