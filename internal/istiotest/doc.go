@@ -24,6 +24,18 @@
 // set it, and [Gateway.IstioOperator] whether an IstioOperator did, which
 // only istioctl install would apply.
 //
+// The stream may hold the gateway tier as Kubernetes Gateway API objects
+// instead (a Gateway of class istio, HTTPRoutes, TLSRoutes, TCPRoutes,
+// ReferenceGrants, the ConfigMap of its infrastructure parameters) beside
+// the Istio objects that stay: they go to the fake cluster, where Istio's
+// own Gateway API controller translates them. The gateway is then the pods
+// Istio deploys for the Gateway (in its namespace, labelled
+// gateway.networking.k8s.io/gateway-name, behind the Service
+// "<name>-istio" with the listeners' ports), annotated with the
+// Gateway's spec.infrastructure.annotations. The fake cluster's TLSRoute
+// and TCPRoute CRDs are marked as Gateway API v1.6.3: Istio ignores those
+// kinds below a minimum bundle version.
+//
 // # Asking
 //
 // [Gateway.Call] sends one request through pilot/pkg/simulation and says

@@ -1,6 +1,7 @@
 package istiotest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -93,6 +94,16 @@ func Load(t test.Failer, istioYAML []byte, opts Options) *Gateway {
 	if opts.ProxyConfig != "" {
 		s.proxyConfig, s.podOwner = opts.ProxyConfig, "Options.ProxyConfig"
 	}
+	if gw := s.gatewayAPI; gw != nil {
+		// The pods Istio deploys for a Gateway API Gateway: in its
+		// namespace, labelled with its name.
+		if opts.Namespace == "" {
+			ns = gw.namespace
+		}
+		if opts.Labels == nil {
+			labels = map[string]string{gatewayNameLabel: gw.name}
+		}
+	}
 	g := &Gateway{stream: s, namespace: ns, Ignored: s.ignored}
 
 	m := mesh.DefaultMeshConfig()
@@ -137,10 +148,12 @@ func Load(t test.Failer, istioYAML []byte, opts Options) *Gateway {
 	}
 
 	fake := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{
-		ConfigString:      string(s.config),
-		MeshConfig:        m,
-		KubernetesObjects: objs,
+		ConfigString:           string(s.config),
+		MeshConfig:             m,
+		KubernetesObjects:      objs,
+		KubernetesObjectString: string(bytes.Join(s.kube, []byte("\n---\n"))),
 	})
+	s.installGatewayAPICRDs(t, fake)
 	g.proxy = fake.SetupProxy(&model.Proxy{
 		Type:            model.Router,
 		ID:              "gateway-under-test-0." + ns,

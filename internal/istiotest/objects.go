@@ -123,6 +123,11 @@ type stream struct {
 	credentials           []string
 	gatewayPorts          map[int]string // gateway server ports -> protocol
 	ignored               []string       // "Kind namespace/name" of the other objects
+	// kube are the Gateway API objects (and ConfigMaps), which Istio's
+	// Gateway API controller reads from the cluster; gatewayAPI is the
+	// Gateway among them, nil without one (see gatewayapi.go).
+	kube       [][]byte
+	gatewayAPI *apiGateway
 }
 
 func readStream(data []byte, namespace string, labels map[string]string) (*stream, error) {
@@ -133,6 +138,12 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 	s := &stream{destinations: map[string]map[int]string{}, gatewayPorts: map[int]string{}}
 	var cfg [][]byte
 	for _, d := range docs {
+		if isGatewayAPIDoc(d) {
+			if err := s.addGatewayAPI(d); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		switch {
 		case istioKinds[d.kind]:
 			cfg = append(cfg, d.raw)
@@ -251,7 +262,7 @@ func (s *stream) clusterObjects(namespace string, labels map[string]string) ([]r
 
 	gw := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: metav1.ObjectMeta{Name: "gateway-under-test", Namespace: namespace, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: s.gatewayServiceName(), Namespace: namespace, Labels: labels},
 		Spec:       corev1.ServiceSpec{ClusterIP: nextIP(), Selector: labels, Type: corev1.ServiceTypeLoadBalancer},
 	}
 	for _, p := range slices.Sorted(maps.Keys(s.gatewayPorts)) {

@@ -1,0 +1,105 @@
+package istiotest
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/drawbridge-go/drawbridge/internal/golden"
+)
+
+// goldenGatewayAPI returns the gateway-api.yaml of the scenario's Gateway
+// API golden archive, or nil when it has none.
+func goldenGatewayAPI(t *testing.T, scenario string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(scenarios, scenario+".gateway-api.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := golden.Parse(data).Get("gateway-api.yaml")
+	return y
+}
+
+// equivalentErrors are the verdicts of the Istio form (key) that the
+// Gateway API form gives otherwise for the same outcome (value).
+var equivalentErrors = map[string]string{
+	// httpsRedirect on the Istio form's server; a RequestRedirect rule
+	// on the Gateway API form's route (the redirect is checked below).
+	"tls required, sending 301": "",
+}
+
+// TestScenariosGatewayAPI sends every journey of each scenario through
+// Istio's translation of both forms of its gateway tier (the Istio API's
+// golden istio.yaml with its Helm values, and the Gateway API's golden
+// gateway-api.yaml, handed to Istio's own Gateway API controller) and
+// checks that they end the same way: the same cluster (or split), the
+// filter chain's server names, where TLS ends, the trusted X-Forwarded-For
+// hops; and the same listener filters per port (the PROXY protocol).
+func TestScenariosGatewayAPI(t *testing.T) {
+	for _, sc := range allScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			gy := goldenGatewayAPI(t, sc.name)
+			if gy == nil {
+				t.Skip("no Gateway API objects: the routes hand their traffic to a gateway configured elsewhere")
+			}
+			iy, iopts := goldenTier(t, sc.name)
+			ig := Load(t, append(iy, sc.extra...), iopts)
+			gg := Load(t, gy, Options{})
+			for _, j := range sc.journeys {
+				if j.notGateway != "" {
+					continue
+				}
+				t.Run(j.route, func(t *testing.T) {
+					want, got := ig.Call(j.req), gg.Call(j.req)
+					wantErr, redirect := want.Error, false
+					if e, ok := equivalentErrors[wantErr]; ok {
+						wantErr, redirect = e, true
+					}
+					if got.Error != wantErr || got.Cluster != want.Cluster || !slices.Equal(got.WeightedClusters, want.WeightedClusters) {
+						t.Errorf("Call(%+v):\n Gateway API: cluster %q %q, error %q (listener %q, chain %q, virtual host %q, route %q)\n Istio API:   cluster %q %q, error %q (listener %q, chain %q, virtual host %q, route %q)",
+							j.req, got.Cluster, got.WeightedClusters, got.Error, got.Listener, got.FilterChain, got.VirtualHost, got.Route,
+							want.Cluster, want.WeightedClusters, want.Error, want.Listener, want.FilterChain, want.VirtualHost, want.Route)
+					}
+					if redirect && (got.Route == "" || got.Cluster != "") {
+						t.Errorf("Call(%+v): no redirect route in the Gateway API form (route %q, cluster %q)", j.req, got.Route, got.Cluster)
+					}
+					if got.TLSTerminated != want.TLSTerminated {
+						t.Errorf("Call(%+v): TLS terminated at the gateway: Gateway API %v, Istio API %v", j.req, got.TLSTerminated, want.TLSTerminated)
+					}
+					if !slices.Equal(got.ServerNames, want.ServerNames) {
+						t.Errorf("Call(%+v): filter chain server names: Gateway API %q, Istio API %q", j.req, got.ServerNames, want.ServerNames)
+					}
+					if got.XFFTrustedHops != want.XFFTrustedHops {
+						t.Errorf("Call(%+v): xff_num_trusted_hops: Gateway API %d, Istio API %d", j.req, got.XFFTrustedHops, want.XFFTrustedHops)
+					}
+				})
+			}
+			t.Run("listener filters", func(t *testing.T) {
+				for port := range sc.filters {
+					il, _ := ig.Listener(port)
+					gl, ok := gg.Listener(port)
+					if !ok {
+						t.Errorf("no Gateway API listener on port %d", port)
+						continue
+					}
+					if !slices.Equal(gl.Filters, il.Filters) {
+						t.Errorf("port %d listener filters: Gateway API %q, Istio API %q", port, gl.Filters, il.Filters)
+					}
+				}
+			})
+			t.Run("validate", func(t *testing.T) {
+				m, err := gg.Validate()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range m.XDS {
+					t.Errorf("xds: %s", s)
+				}
+				for _, s := range m.Analyzers {
+					t.Errorf("analyzer: %s", s)
+				}
+			})
+		})
+	}
+}
