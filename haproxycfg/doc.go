@@ -41,8 +41,8 @@
 //
 // [Config.Validate] reports what cannot be written faithfully (invalid
 // names, empty values, control bytes, lines over [MaxWords] words, dangling
-// references) as [*Error] values; the writer refuses the same
-// configurations. [Config.Lint] adds warnings for what HAProxy accepts but
+// references) as one [*ValidationError] listing [*Error] values with their
+// lines; the writer refuses the same configurations. [Config.Lint] adds warnings for what HAProxy accepts but
 // is probably wrong ("verify none", SNI routing without inspect-delay, HTTP
 // fetches in tcp mode, checks without check-sni).
 //
