@@ -429,7 +429,7 @@ func (k *compiler) virtualService(rs, first []*route.RoutePlan) {
 	spec.Http = append(spec.Http, meshHTTP...)
 	spec.Tls = append(spec.Tls, meshTLS...)
 	spec.Tcp = append(spec.Tcp, meshTCP...)
-	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Gateway.VirtualService, k.rns, spec))
+	k.res.Objects = append(k.res.Objects, NewVirtualService(rs[0].Gateway.VirtualService, rs[0].Gateway.Namespace, spec))
 }
 
 // httpRoute is the http route of rp in a VirtualService: its port (when
@@ -531,11 +531,11 @@ func (k *compiler) backends() {
 			}
 			se := externalServiceEntry([]string{gb.Host}, servicePort(uint32(b.External.Port), proto, ""))
 			se.ExportTo = gb.ExportTo
-			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.rns, se))
+			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, gb.Namespace, se))
 		case len(b.Servers) > 0:
 			se := staticEntry(gb)
 			se.ExportTo = gb.ExportTo
-			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, k.rns, se))
+			k.res.Objects = append(k.res.Objects, NewServiceEntry(gb.Name, gb.Namespace, se))
 		}
 		if t := b.TLS; t != nil {
 			tls := disableTLS()
@@ -543,8 +543,8 @@ func (k *compiler) backends() {
 				tls = originateTLS(gb.SNI, t.CAFile, t.InsecureSkipVerify)
 			}
 			dr := destinationRuleSpec(gb.Host, tls)
-			dr.ExportTo = gb.ExportTo
-			k.res.Objects = append(k.res.Objects, NewDestinationRule(gb.Name, k.rns, dr))
+			dr.ExportTo = gb.RuleExportTo
+			k.res.Objects = append(k.res.Objects, NewDestinationRule(gb.Name, gb.RuleNamespace, dr))
 		}
 	}
 }

@@ -25,6 +25,14 @@ type Backend struct {
 	// gateway port that matches the listener; what the gateway does with it
 	// is configured elsewhere. Only with an edge and a gateway.
 	Gateway bool `json:"gateway,omitempty"`
+	// Namespace is the namespace of the backend's ServiceEntry (external
+	// hosts, static servers the gateway reaches) and the one a short
+	// host (a service or staticHost without a dot) is resolved in: the
+	// gateway tier then writes it in full ("name.namespace.svc.cluster.local").
+	// Only for backends the gateway reaches. Empty means
+	// gateway.routesNamespace, where short hosts are written as they are
+	// unless an object of another namespace names them.
+	Namespace string `json:"namespace,omitempty"`
 
 	// TLS originates TLS toward the backend from the tier in front of it
 	// (the edge for servers, the gateway for services and external hosts).

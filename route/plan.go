@@ -387,6 +387,9 @@ type GatewayHop struct {
 	// hosts on its server, the one its TLS and TCP routes match.
 	Gateways      []string
 	ServerGateway string
+	// Namespace is the namespace of that VirtualService: the route's
+	// namespace, or GatewayPlan.RoutesNamespace.
+	Namespace string
 	// ExportTo is the exportTo of that VirtualService: nil when it is in
 	// the workload's namespace, else its own namespace and the workload's,
 	// or "*" when sidecars of the mesh use it too.
@@ -455,6 +458,14 @@ type GatewayBackend struct {
 	// ExportTo is the exportTo of its ServiceEntry and DestinationRule, as
 	// for [GatewayHop.ExportTo].
 	ExportTo []string
+	// Namespace is the namespace of its ServiceEntry: the backend's, or
+	// GatewayPlan.RoutesNamespace. RuleNamespace is the namespace of its
+	// DestinationRule, one Istio applies to the gateway from: the
+	// ServiceEntry's, or for a Kubernetes Service the workload's (the
+	// service's own when sidecars of the mesh use it too). RuleExportTo
+	// is the DestinationRule's exportTo.
+	Namespace, RuleNamespace string
+	RuleExportTo             []string
 }
 
 // GatewayPort is a port of a static backend with its protocol.

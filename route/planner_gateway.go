@@ -84,6 +84,7 @@ func (pl *planner) gateway() {
 	pl.trustedProxies()
 	pl.gatewayBackends()
 	pl.names()
+	pl.namespaces()
 	pl.splitGateways()
 	pl.install()
 }

@@ -249,16 +249,20 @@ func (s *ServicePlan) targetPort(port int) int {
 }
 
 // exportTo plans the exportTo of the VirtualServices, ServiceEntries and
-// DestinationRules when they are not in the workload's namespace: their
-// own namespace and the workload's (where the gateway reads them), or
-// every namespace for the ones the mesh's sidecars use too (meshBackend).
+// DestinationRules that are not in the workload's namespace: their own
+// namespace and the workload's (where the gateway reads them), or every
+// namespace for the ones the mesh's sidecars use too (meshBackend).
 func (pl *planner) exportTo() {
 	gp := pl.out.Gateway
-	if gp.RoutesNamespace == gp.Namespace {
-		return
+	export := func(ns string, everywhere bool) []string {
+		switch {
+		case everywhere && ns != gp.Namespace:
+			return []string{"*"}
+		case ns != gp.Namespace:
+			return []string{".", gp.Namespace}
+		}
+		return nil
 	}
-	gateway := []string{".", gp.Namespace}
-	everywhere := []string{"*"}
 	mesh := map[string]bool{}           // VirtualServices bound to the mesh
 	meshBackends := map[*Backend]bool{} // backends of mesh destinations
 	for i := range pl.out.Routes {
@@ -269,18 +273,13 @@ func (pl *planner) exportTo() {
 	}
 	for i := range pl.out.Routes {
 		if h := pl.out.Routes[i].Gateway; h != nil {
-			h.ExportTo = gateway
-			if mesh[h.VirtualService] {
-				h.ExportTo = everywhere
-			}
+			h.ExportTo = export(h.Namespace, mesh[h.VirtualService])
 		}
 	}
 	for i := range gp.Backends {
 		b := &gp.Backends[i]
-		b.ExportTo = gateway
-		if meshBackends[b.Backend] {
-			b.ExportTo = everywhere
-		}
+		b.ExportTo = export(b.Namespace, meshBackends[b.Backend])
+		b.RuleExportTo = export(b.RuleNamespace, meshBackends[b.Backend])
 	}
 }
 

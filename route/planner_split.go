@@ -295,13 +295,24 @@ func (pl *planner) bindGateways() {
 		if !ok {
 			for k, o := range objs {
 				if len(objs) == 1 || idx[k].intersects(h.Hosts) {
-					names = append(names, o.Name)
+					names = append(names, gatewayRef(o.Name, h.Namespace, gp.RoutesNamespace))
 				}
 			}
 			bound[h.VirtualService] = names
 		}
 		h.Gateways = names
+		h.ServerGateway = gatewayRef(h.ServerGateway, h.Namespace, gp.RoutesNamespace)
 	}
+}
+
+// gatewayRef is how a VirtualService in namespace ns names the Gateway
+// name in namespace gwNS: a bare name is looked up in the
+// VirtualService's own namespace.
+func gatewayRef(name, ns, gwNS string) string {
+	if ns == gwNS {
+		return name
+	}
+	return gwNS + "/" + name
 }
 
 // hostIndex finds whether a host intersects the server hosts of one

@@ -219,6 +219,12 @@ type Route struct {
 	// IPPolicy admits or refuses clients of this route by address, on top
 	// of its listener's (see [IPPolicy]). Nil adds nothing.
 	IPPolicy *IPPolicy `json:"ipPolicy,omitempty"`
+	// Namespace is the namespace of the route's VirtualService (an
+	// application's), which names the Gateway as
+	// "<gateway.routesNamespace>/<name>". Routes with the same hosts share
+	// one VirtualService and must agree. Only for routes the gateway
+	// carries. Empty means gateway.routesNamespace.
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // WeightedBackend is one destination of a split route.

@@ -71,6 +71,7 @@ func (c *Config) validate(p *problems) {
 	c.validateBackends(p)
 	c.validateRoutes(p)
 	c.validateIPPolicies(p)
+	c.validateNamespaces(p)
 	// The value checks, for the fields no rule above found fault with.
 	var vp problems
 	c.validateValues(&vp)

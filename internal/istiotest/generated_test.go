@@ -63,11 +63,20 @@ var allowedMessages = []struct {
 		b, ok := c.BackendByName(name)
 		return kind == "ServiceEntry" && ok && len(b.Servers) > 0 && c.Edge == nil
 	},
+}, {
+	code: "IST0102",
+	why: "the gateway workload's namespace has no istio-injection label, and needs none: the istio/gateway chart labels " +
+		"its pods sidecar.istio.io/inject=true, which the injector's object selector injects in any namespace; " +
+		"the analyzer reports every namespace but istio-system without the label",
+	applies: func(c *route.Config, kind, name string) bool {
+		return kind == "Namespace" && name == cmpOr(c.Gateway.Namespace, "istio-system")
+	},
 }}
 
 // messageObject finds the object an analyzer message names:
-// "Warning [IST0128] (DestinationRule istio-system/static0 istio.yaml:1) ...".
-var messageObject = regexp.MustCompile(`^\w+ \[(IST\d+)\] \((\w+) [^/ ]+/([^ )]+)`)
+// "Warning [IST0128] (DestinationRule istio-system/static0 istio.yaml:1) ...",
+// "Info [IST0102] (Namespace gateways cluster.yaml:81) ...".
+var messageObject = regexp.MustCompile(`^\w+ \[(IST\d+)\] \((\w+) (?:[^/ ]+/)?([^ )]+)`)
 
 // TestGeneratedGateways is the property of the gateway tier, judged by
 // Istio's own translation: for every valid configuration routegen makes

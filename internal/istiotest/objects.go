@@ -137,6 +137,11 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 	}
 	s := &stream{destinations: map[string]map[int]string{}, gatewayPorts: map[int]string{}}
 	var cfg [][]byte
+	// dests are the VirtualServices' destinations, resolved in their
+	// namespaces; entries the hosts of ServiceEntries, which need no
+	// Service.
+	var dests []vsDest
+	entries := map[string]bool{}
 	for _, d := range docs {
 		if isGatewayAPIDoc(d) {
 			if err := s.addGatewayAPI(d); err != nil {
@@ -177,10 +182,14 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 					for _, dst := range list(dig(r, "route")) {
 						host := str(dig(dst, "destination", "host"))
 						port := number(dig(dst, "destination", "port", "number"))
-						s.addDestination(host, port, portName)
+						dests = append(dests, vsDest{resolve(host, d.ns), port, portName})
 					}
-					s.addDestination(str(dig(r, "mirror", "host")), number(dig(r, "mirror", "port", "number")), portName)
+					dests = append(dests, vsDest{resolve(str(dig(r, "mirror", "host")), d.ns), number(dig(r, "mirror", "port", "number")), portName})
 				}
+			}
+		case "ServiceEntry":
+			for _, h := range list(dig(d.obj, "spec", "hosts")) {
+				entries[resolve(str(h), d.ns)] = true
 			}
 		case "Gateway":
 			for _, srv := range list(dig(d.obj, "spec", "servers")) {
@@ -198,9 +207,33 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 			}
 		}
 	}
+	for _, d := range dests {
+		if !entries[d.host] {
+			s.addDestination(d.host, d.port, d.portName)
+		}
+	}
 	s.config = bytes.Join(cfg, []byte("\n---\n"))
 	slices.Sort(s.credentials)
 	return s, nil
+}
+
+// vsDest is a destination of a VirtualService with its host resolved.
+type vsDest struct {
+	host     string
+	port     int
+	portName string
+}
+
+// resolve returns host as Istio resolves it in an object of namespace ns:
+// a short name (no dot) is a Service of ns.
+func resolve(host, ns string) string {
+	if host == "" || strings.Contains(host, ".") || host == "*" {
+		return host
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	return host + "." + ns + ".svc.cluster.local"
 }
 
 // addDestination records a destination that lives in the cluster: a host
