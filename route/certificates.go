@@ -188,6 +188,7 @@ func (pl *planner) certificates() {
 		return
 	}
 	httpChecked := false
+	var port80 []int // routes the gateway takes plain HTTP of on port 80
 	for _, cred := range slices.Sorted(maps.Keys(byCred)) {
 		cp := byCred[cred]
 		slices.Sort(cp.DNSNames)
@@ -205,10 +206,11 @@ func (pl *planner) certificates() {
 				if !httpChecked {
 					httpChecked = true
 					pl.http01Port()
+					port80 = pl.challengeRoutes()
 				}
 				why := pl.http01Reaches(name)
 				if why == "" {
-					why = pl.http01Denied(name)
+					why = pl.http01Denied(name, port80)
 				}
 				if why != "" {
 					pl.p.add(pl.credentialHostPath(cp, name), "credential %q serves %q, whose HTTP-01 challenges cannot reach cert-manager's solver on the gateway's port 80: %s", cred, name, why)
@@ -293,6 +295,20 @@ func (pl *planner) http01Reaches(name string) string {
 	return why
 }
 
+// challengeRoutes returns the indexes in pl.out.Routes of the routes the
+// gateway takes the ACME challenge path of on port 80 as plain HTTP.
+func (pl *planner) challengeRoutes() []int {
+	var out []int
+	for i := range pl.out.Routes {
+		rp := &pl.out.Routes[i]
+		h := rp.Gateway
+		if h != nil && h.Port == 80 && h.Kind == HTTP && !h.Terminates && strings.HasPrefix(ACMEChallengePrefix+"token", rp.Route.PathPrefix) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // http01Denied returns why the gateway would not give the CA's HTTP-01
 // requests for name on port 80 to cert-manager's solver, or "". A route
 // of this Config that takes those requests there is in the way: Istio
@@ -303,15 +319,12 @@ func (pl *planner) http01Reaches(name string) string {
 // route's allow list becomes an AuthorizationPolicy rule refusing, by
 // port, host and path prefix, every address outside it (see
 // [GatewayHop.IPPolicies]), the CA's among them: it validates from
-// addresses it does not publish.
-func (pl *planner) http01Denied(name string) string {
+// addresses it does not publish. port80 are the [planner.challengeRoutes].
+func (pl *planner) http01Denied(name string, port80 []int) string {
 	probe := hostname.MustParsePattern(name)
-	for i := range pl.out.Routes {
+	for _, i := range port80 {
 		rp := &pl.out.Routes[i]
 		h := rp.Gateway
-		if h == nil || h.Port != 80 || h.Kind != HTTP || h.Terminates || !strings.HasPrefix(ACMEChallengePrefix+"token", rp.Route.PathPrefix) {
-			continue
-		}
 		if !slices.ContainsFunc(h.Hosts, func(host string) bool { return hostname.MustParsePattern(host).Covers(probe) }) {
 			continue
 		}
