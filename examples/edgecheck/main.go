@@ -9,7 +9,9 @@
 //		[-import route.yaml]
 //
 // Either file may be left out: without -istio the edge is traced alone,
-// without -haproxy clients reach the gateway directly.
+// without -haproxy clients reach the gateway directly. The -istio files may
+// hold cert-manager Certificates (edgegen's certificates.yaml): they are
+// read and skipped, as they route nothing.
 //
 // # What is traced
 //
