@@ -170,7 +170,7 @@ func TestDocLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"README.md", "PERFORMANCE.md"} {
+	for _, name := range []string{"README.md", "PERFORMANCE.md", "CHANGELOG.md"} {
 		md, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -197,7 +197,9 @@ func TestDocLinks(t *testing.T) {
 				t.Errorf("%s: link %q: %v", name, target, err)
 			}
 		}
-		if links == 0 {
+		if links == 0 && name == "README.md" {
+			// README.md links the other files: none found means the
+			// pattern no longer matches its links.
 			t.Errorf("%s: no relative link found: is the pattern still right?", name)
 		}
 	}
