@@ -305,7 +305,21 @@ func (t *Table) MatchIndex(serverName string) int {
 		g := e.group(hv)
 		c := e.ctrl[g]
 		x := c ^ hv>>57*ones
-		if (x-ones)&^x&empty != 0 || c&empty == 0 {
+		m := (x - ones) &^ x & empty
+		if m != 0 && n >= 8 && n <= inlineLen {
+			// The first slot of the tag, compared here: a name the table
+			// holds is mostly there.
+			s := &e.slots[g*8+uint64(bits.TrailingZeros64(m)/8)]
+			key := unsafeString(s.key[:])
+			var d uint64
+			for i := 0; i < n-8; i += 8 {
+				d |= load8(key, i) ^ load8(name, i)
+			}
+			if int(s.n) == n && d|(load8(key, n-8)^load8(name, n-8)) == 0 {
+				return int(s.route)
+			}
+		}
+		if m != 0 || c&empty == 0 {
 			if i := e.find(g, c, hv, name); i >= 0 {
 				return int(i)
 			}
@@ -349,7 +363,20 @@ func (t *Table) MatchIndex(serverName string) int {
 				g := h.group(hv)
 				c := h.ctrl[g]
 				x := c ^ hv>>57*ones
-				if (x-ones)&^x&empty != 0 || c&empty == 0 {
+				m := (x - ones) &^ x & empty
+				if m != 0 && len(sfx) >= 8 && len(sfx) <= inlineLen {
+					// As for the exact name.
+					s, ns := &h.slots[g*8+uint64(bits.TrailingZeros64(m)/8)], len(sfx)
+					key := unsafeString(s.key[:])
+					var d uint64
+					for i := 0; i < ns-8; i += 8 {
+						d |= load8(key, i) ^ load8(sfx, i)
+					}
+					if int(s.n) == ns && d|(load8(key, ns-8)^load8(sfx, ns-8)) == 0 {
+						return int(s.route)
+					}
+				}
+				if m != 0 || c&empty == 0 {
 					if r := h.find(g, c, hv, sfx); r >= 0 {
 						return int(r)
 					}
