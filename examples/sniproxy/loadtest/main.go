@@ -58,7 +58,7 @@ var (
 	gogc     = flag.String("sniproxy-gogc", "", "GOGC for sniproxy (default: Go's, 100)")
 	limit    = flag.Duration("timeout", 15*time.Minute, "give up after this long")
 	straceN  = flag.Int("strace", 0, "count each proxy's system calls over this many connections with strace -f -c (0: do not)")
-	idleRuns = flag.Int("idle-rounds", 3, "rounds of the idle-session figures, interleaved")
+	idleRuns = flag.Int("idle-rounds", 3, "rounds of the idle-session figures, each opening -idle more sessions")
 )
 
 const pinnedEnv = "SNIPROXY_LOADTEST_PINNED"
@@ -275,27 +275,33 @@ backend be_none
 		}
 	}
 
-	// Idle sessions: RSS and descriptors, one proxy at a time, in rounds.
+	// Idle sessions: RSS and descriptors, one proxy at a time, in rounds
+	// that each open -idle more sessions and keep the earlier ones open, so
+	// that memory freed by an earlier round cannot serve a later one.
 	rss, fds := map[*proc][]float64{}, map[*proc][]float64{}
-	for r := 0; r < *idleRuns && ctx.Err() == nil; r++ {
-		for _, p := range interleave(procs, r) {
+	for _, p := range procs {
+		settle(p.cmd.Process.Pid)
+		var held []net.Conn
+		for r := 0; r < *idleRuns && ctx.Err() == nil; r++ {
 			r0, f0 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
 			conns, err := openIdle(p.addr, hellos, *idle)
-			if err == nil {
-				time.Sleep(500 * time.Millisecond)
-				r1, f1 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
-				rss[p] = append(rss[p], float64(r1-r0)/float64(*idle))
-				fds[p] = append(fds[p], float64(f1-f0)/float64(*idle))
-				fmt.Fprintf(os.Stderr, "%s: RSS %d -> %d KiB, fds %d -> %d with %d idle sessions, load %s\n", p.name, r0, r1, f0, f1, *idle, loadavg())
-			}
-			for _, c := range conns {
-				c.Close()
-			}
+			held = append(held, conns...)
 			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
 				return fmt.Errorf("%s idle sessions: %w", p.name, err)
 			}
-			time.Sleep(time.Second)
+			time.Sleep(500 * time.Millisecond)
+			r1, f1 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
+			rss[p] = append(rss[p], float64(r1-r0)/float64(*idle))
+			fds[p] = append(fds[p], float64(f1-f0)/float64(*idle))
+			fmt.Fprintf(os.Stderr, "%s: RSS %d -> %d KiB, fds %d -> %d with %d more idle sessions, load %s\n", p.name, r0, r1, f0, f1, *idle, loadavg())
 		}
+		for _, c := range held {
+			c.Close()
+		}
+		time.Sleep(time.Second)
 	}
 	fmt.Fprintf(os.Stderr, "load after: %s\n", loadavg())
 
@@ -310,7 +316,7 @@ backend be_none
 	cps := func(r rateRes) float64 { return r.cps }
 	us := func(r rateRes) float64 { return r.us }
 	user := func(r rateRes) float64 { return 100 * r.user }
-	fmt.Printf("%d rounds x %v (conn/s, %d workers), %d discarded as noisy (others > %.2f CPU; negative: all kept, none was quiet); latency and bulk %d rounds x %v (HAProxy splice-auto: %v); idle sessions %d rounds of %d; generator+backend on cpu %s (GOMAXPROCS=1), each proxy on cpu %s; %d hosts; load average before %s, after %s\n\n",
+	fmt.Printf("%d rounds x %v (conn/s, %d workers), %d discarded as noisy (others > %.2f CPU; negative: all kept, none was quiet); latency and bulk %d rounds x %v (HAProxy splice-auto: %v); idle sessions %d rounds of %d more; generator+backend on cpu %s (GOMAXPROCS=1), each proxy on cpu %s; %d hosts; load average before %s, after %s\n\n",
 		*rounds, *slice, *workers, discarded, *noise, max(*rounds/2, 3), *short, *splice, *idleRuns, *idle, *genCPU, *proxyCPU, *hosts, loadBefore, loadavg())
 	fmt.Println("Each cell: the median of the rounds, [their range]; × is the ratio to HAProxy's median (CPU: the median of the per-round ratios, with their range).")
 	fmt.Println()
@@ -654,6 +660,21 @@ func rssOf(pid int) int64 { // KiB
 		}
 	}
 	return 0
+}
+
+// settle waits, up to 20s, until a process's RSS moved less than 32 KiB in
+// a second: the Go runtime returns freed memory to the system in the
+// background for a while after a burst of load.
+func settle(pid int) {
+	prev := rssOf(pid)
+	for range 20 {
+		time.Sleep(time.Second)
+		r := rssOf(pid)
+		if d := r - prev; d < 32 && d > -32 {
+			return
+		}
+		prev = r
+	}
 }
 
 func fdsOf(pid int) int {
