@@ -86,7 +86,9 @@ type compiler struct {
 	ls []Listener
 	// byServer are the indexes in ls of each server's listeners.
 	byServer [][]int
-	// grants are the route kinds referring to Services per namespace.
+	// httpGroups are the gateway's HTTP routes grouped as HTTPRoutes.
+	httpGroups [][]*route.RoutePlan
+	// grantNS are the route kinds referring to Services per namespace.
 	grantNS map[string]map[string]bool
 }
 

@@ -37,6 +37,12 @@ func (k *compiler) routes() error {
 		}
 		groups[key] = append(groups[key], rp)
 	}
+	k.httpGroups = nil
+	for _, key := range keys {
+		if key.kind == route.HTTP {
+			k.httpGroups = append(k.httpGroups, groups[key])
+		}
+	}
 	for _, key := range keys {
 		rs := groups[key]
 		name := key.vs
@@ -126,10 +132,104 @@ func (k *compiler) httpRoute(name string, rs []*route.RoutePlan) error {
 		spec.Rules = append(spec.Rules, rule)
 	}
 	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: k.meta(name), Spec: spec})
+	if err := k.fallbacks(name, rs, spec.ParentRefs); err != nil {
+		return err
+	}
 	if k.plan.Config.Edge == nil {
 		k.pathRedirect(name, rs, spec.ParentRefs)
 	}
 	return nil
+}
+
+// fallbacks writes, per host of rs that the hosts of other routes on the
+// same gateway port strictly cover ("a.example.com" under
+// "*.example.com"), an HTTPRoute for that host with the rules of those
+// broader routes, most specific host first, that no rule before them
+// takes (a path prefix under one of theirs): the requests for the host
+// that no route of its own takes go where the broader routes send them,
+// as at the edge and in the Istio form. Istio gives each listener
+// hostname a virtual host of its own, with the rules of the routes of
+// that hostname only, merged and ordered by path (longest first, no path
+// last), so these rules come after the host's own wherever a request
+// matches both.
+func (k *compiler) fallbacks(name string, rs []*route.RoutePlan, parents []ParentRef) error {
+	port := rs[0].Gateway.Port
+	var broader [][]*route.RoutePlan
+	for _, g := range k.httpGroups {
+		if g[0].Gateway.Port == port && g[0].Gateway.VirtualService != rs[0].Gateway.VirtualService && len(coveredHosts(g[0].Gateway.Hosts, rs[0].Gateway.Hosts)) > 0 {
+			broader = append(broader, g)
+		}
+	}
+	if len(broader) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(broader, func(a, b []*route.RoutePlan) int {
+		return -cmp.Compare(hostRank(a[0].Gateway.Hosts), hostRank(b[0].Gateway.Hosts))
+	})
+	n := 0
+	for _, h := range rs[0].Gateway.Hosts {
+		var taken []string
+		for _, rp := range rs {
+			taken = append(taken, rp.Route.PathPrefix)
+		}
+		spec := &HTTPRouteSpec{ParentRefs: parents, Hostnames: hostnames([]string{h})}
+		for _, g := range broader {
+			if len(coveredHosts(g[0].Gateway.Hosts, []string{h})) == 0 {
+				continue
+			}
+			sorted := slices.Clone(g)
+			slices.SortStableFunc(sorted, func(a, b *route.RoutePlan) int {
+				return cmp.Or(-cmp.Compare(len(a.Route.PathPrefix), len(b.Route.PathPrefix)), cmp.Compare(a.Index, b.Index))
+			})
+			for _, rp := range sorted {
+				q := rp.Route.PathPrefix
+				if slices.ContainsFunc(taken, func(t string) bool { return strings.HasPrefix(q, t) }) {
+					continue // every request of q is taken before
+				}
+				taken = append(taken, q)
+				rule, err := k.httpRule(rp)
+				if err != nil {
+					return err
+				}
+				spec.Rules = append(spec.Rules, rule)
+			}
+		}
+		if len(spec.Rules) == 0 {
+			continue
+		}
+		n++
+		k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: k.meta(name + "-fallback-" + strconv.Itoa(n)), Spec: spec})
+	}
+	return nil
+}
+
+// coveredHosts returns the hosts of hs that a host of broad strictly
+// covers.
+func coveredHosts(broad, hs []string) []string {
+	var out []string
+	for _, h := range hs {
+		if slices.ContainsFunc(broad, func(b string) bool { return b != h && hostCovers(b, h) }) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// hostRank orders host sets by their most specific host: an exact name
+// above any wildcard, a longer wildcard above a shorter one, "*" last.
+func hostRank(hs []string) int {
+	best := 0
+	for _, h := range hs {
+		r := len(h)
+		switch {
+		case h == "*":
+			r = 0
+		case !strings.HasPrefix(h, "*."):
+			r = 1 << 20
+		}
+		best = max(best, r)
+	}
+	return best
 }
 
 // pathMatch matches the paths starting with prefix, byte for byte, as the
@@ -197,7 +297,8 @@ func (k *compiler) l4Route(name, kind string, rs []*route.RoutePlan) error {
 
 // backendRefs are the destinations of rp: a Service by name and namespace
 // for a host of the cluster ("name", "name.namespace.svc.cluster.local"),
-// else Istio's Hostname kind for a host of its registry (ServiceEntries).
+// else Istio's Hostname kind for a host of its registry (ServiceEntries),
+// by the name Istio registers it under.
 func (k *compiler) backendRefs(rp *route.RoutePlan, kind string) ([]BackendRef, error) {
 	var out []BackendRef
 	for _, d := range rp.Gateway.Destinations {
@@ -209,6 +310,11 @@ func (k *compiler) backendRefs(rp *route.RoutePlan, kind string) ([]BackendRef, 
 		name, ns, ok := serviceName(d.Host)
 		if d.Backend == nil || d.Backend.Service == nil || !ok {
 			ref.Group, ref.Kind = IstioGroup, KindHostname
+			if !strings.Contains(d.Host, ".") {
+				// Istio registers a ServiceEntry's short host in the
+				// entry's namespace, the routes'.
+				ref.Name = d.Host + "." + k.rns
+			}
 			out = append(out, ref)
 			continue
 		}
