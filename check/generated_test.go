@@ -163,7 +163,16 @@ func destinations(c *route.Config, r *route.Route) []string {
 			ds = append(ds, b.External.Host+":"+strconv.Itoa(b.External.Port))
 		case len(b.Servers) > 0:
 			_, port, _ := net.SplitHostPort(b.Servers[0].Address)
-			ds = append(ds, orStr(b.StaticHost, b.Name)+":"+port)
+			host := orStr(b.StaticHost, b.Name)
+			if !strings.Contains(host, ".") {
+				// Istio takes a ServiceEntry's host as it is, and
+				// resolves the same short name elsewhere in the
+				// namespace of the object naming it: it is written in
+				// full, in the ServiceEntry's namespace.
+				ns := orStr(b.Namespace, orStr(c.Gateway.RoutesNamespace, orStr(c.Gateway.Namespace, "istio-system")))
+				host += "." + ns + ".svc.cluster.local"
+			}
+			ds = append(ds, host+":"+port)
 		}
 	}
 	slices.Sort(ds)

@@ -104,9 +104,14 @@ func (pl *planner) namespaces() {
 	}
 	for i := range gp.Backends {
 		gb := &gp.Backends[i]
-		if !strings.Contains(gb.Host, ".") && (gb.Backend.Namespace != "" || gb.RuleNamespace != gb.Namespace) {
-			// A namespace said, or a rule elsewhere than the name
-			// resolves: the full name, everywhere.
+		if !strings.Contains(gb.Host, ".") && (gb.Backend.Namespace != "" || gb.RuleNamespace != gb.Namespace || len(gb.Backend.Servers) > 0) {
+			// A namespace said, a rule elsewhere than the name resolves,
+			// or the host of a ServiceEntry, which Istio takes as it is
+			// while it resolves the same short name in a VirtualService
+			// or DestinationRule in their namespace
+			// (pilot/pkg/serviceregistry/serviceentry/conversion.go, and
+			// ResolveShortnameToFQDN in pilot/pkg/model/config.go): the
+			// full name, everywhere.
 			gb.Host = qualify(gb.Host, gb.Namespace)
 			qualified[gb.Backend] = true
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path"
 	"regexp"
@@ -108,7 +109,7 @@ func TestGeneratedGateways(t *testing.T) {
 	var st genStats
 	start := time.Now()
 	for seed := first; seed < n; seed++ {
-		c := routegen.Config(seed)
+		c := routegen.ConfigWith(seed, routegen.Options{Install: true})
 		p, err := c.Plan()
 		if err != nil {
 			var ve *route.ValidationError
@@ -333,6 +334,10 @@ type genWant struct {
 	hops int
 	// passthrough reports whether the edge passes the client's TLS through.
 	passthrough bool
+	// originate reports, per cluster of clusters, whether the gateway
+	// originates TLS of its own to it (a backend's tls, not disabled):
+	// the DestinationRule must be one Istio applies to the gateway.
+	originate map[string]bool
 }
 
 // judge sends req through the simulator and says where it disagrees with w.
@@ -356,6 +361,16 @@ func (w genWant) judge(g *Gateway, req Request) []string {
 		}
 	case !slices.Contains(w.clusters, res.Cluster):
 		fail("reaches cluster %q %s; want %q", res.Cluster, where, w.clusters)
+	}
+	for _, c := range append([]string{res.Cluster}, res.WeightedClusters...) {
+		if c != "" && !slices.Contains(g.Clusters(), c) {
+			fail("the route's cluster %q does not exist %s", c, where)
+		}
+	}
+	if c := res.Cluster; c != "" && w.originate != nil {
+		if got := originatedSNI(g, c) != ""; got != w.originate[c] {
+			fail("the gateway originates TLS to cluster %q = %v; want %v", c, got, w.originate[c])
+		}
 	}
 	if res.TLSTerminated != w.terminate {
 		fail("gateway terminates TLS = %v; want %v", res.TLSTerminated, w.terminate)
@@ -405,8 +420,15 @@ func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req 
 		}
 	}
 	want.redirect = r.Redirect != nil
+	want.originate = map[string]bool{}
 	for _, name := range names {
 		b, _ := c.BackendByName(name)
+		n := len(want.clusters)
+		defer func() {
+			if len(want.clusters) > n {
+				want.originate[want.clusters[n]] = b.TLS != nil && !b.TLS.Disable
+			}
+		}()
 		switch {
 		case b.Service != nil:
 			want.clusters = append(want.clusters, cluster(b.Service.Port, b.Service.Host))
@@ -414,13 +436,16 @@ func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req 
 			want.clusters = append(want.clusters, cluster(b.External.Port, b.External.Host))
 		case len(b.Servers) > 0:
 			// Without an edge, static servers are a ServiceEntry of the
-			// gateway's, on their own port. Istio reads a host without
-			// a dot as a short name in the ServiceEntry's namespace.
+			// gateway's, on their own port, in the backend's namespace
+			// (or the routes'). Istio takes a ServiceEntry's host as it
+			// is and resolves a short name elsewhere in the namespace of
+			// the object naming it, so a host without a dot is written
+			// in full.
 			_, port, _ := net.SplitHostPort(b.Servers[0].Address)
 			n, _ := strconv.Atoi(port)
 			host := strings.ToLower(cmpOr(b.StaticHost, b.Name))
 			if !strings.Contains(host, ".") {
-				host += "." + cmpOr(c.Gateway.Namespace, "istio-system")
+				host += "." + cmpOr(b.Namespace, cmpOr(c.Gateway.RoutesNamespace, cmpOr(c.Gateway.Namespace, "istio-system"))) + ".svc.cluster.local"
 			}
 			want.clusters = append(want.clusters, cluster(n, host))
 		}
@@ -445,7 +470,7 @@ func probeRequest(c *route.Config, w *genTiers, pr genProbe, st *genStats) (req 
 	}
 
 	// With an edge: what the written haproxy.cfg sends.
-	er := check.EdgeRequest{Port: l.Port, TLS: clientTLS, Path: pr.Path}
+	er := check.EdgeRequest{Port: l.Port, TLS: clientTLS, Path: pr.Path, Source: netip.MustParseAddr(routegen.SourceAllowed)}
 	if clientTLS {
 		er.SNI = pr.Host
 	}
