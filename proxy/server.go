@@ -345,7 +345,9 @@ func (s *Server) kill() {
 	s.killed = true
 	s.killLoops()
 	for ss := range s.sessions {
-		ss.c.Close()
+		if ss.c != nil {
+			ss.c.Close()
+		}
 		if ss.bc != nil {
 			ss.bc.Close()
 		}

@@ -25,7 +25,8 @@ var (
 // session is a client connection and, once dialed, its target's.
 type session struct {
 	srv            *Server
-	c              net.Conn // as accepted
+	c              net.Conn // as accepted; nil while a loop reads the hello
+	raddr, laddr   net.Addr // the client's addresses, when c is nil
 	bc             net.Conn // the target's, once dialed (set under srv.mu)
 	start          time.Time
 	name           string       // the hello's server name, for the log
@@ -65,15 +66,26 @@ func (ss *session) serve() {
 		return
 	}
 	ss.target = t.Name
+	src, pre := ss.c, pc.Buffered() // src unwrapped, so that io.Copy splices
+	var pre2 []byte
+	if c, ok := ss.c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
+		pre2, src = c.Buffered(), c.NetConn()
+	}
+	ss.relay(t, src, pre, pre2)
+}
 
-	// The PROXY header, the hello and whatever followed it, in one write.
-	src := ss.c // what the pumps read, unwrapped so that io.Copy splices
+// relay connects to t, sends the PROXY header, pre and pre2 (the hello and
+// what followed it) in one write, and copies both ways; or refuses the
+// connection.
+func (ss *session) relay(t Target, src net.Conn, pre, pre2 []byte) {
+	s := ss.srv
+	var idle time.Time // the first idle deadline
+	if d := s.idleTimeout(); d > 0 {
+		idle = ss.start.Add(d)
+	}
 	out := s.bufs.Get().(*[]byte)
 	b, err := ss.header((*out)[:0], t.Proxy)
-	b = append(b, pc.Buffered()...)
-	if c, ok := ss.c.(*proxyproto.Conn); ok { // bytes that came with the PROXY header
-		b, src = append(b, c.Buffered()...), c.NetConn()
-	}
+	b = append(append(b, pre...), pre2...)
 	// b is still in out unless the header and the bytes read ahead
 	// overflowed it.
 	if err == nil && !s.Portable && len(b) <= len(*out) && s.dialInLoop(ss, t.Addrs, src, out, len(b)) {
@@ -141,7 +153,7 @@ func (ss *session) header(b []byte, v uint8) ([]byte, error) {
 	if v == 0 {
 		return b, nil
 	}
-	h := proxyproto.FromAddrs(ss.c.RemoteAddr(), ss.c.LocalAddr())
+	h := proxyproto.FromAddrs(ss.remote(), ss.local())
 	switch v {
 	case 1:
 		h.Version = 1
@@ -246,7 +258,9 @@ func (ss *session) busy(src net.Conn, seen *int64, err error) bool {
 // finish closes the session's connections, counts and logs it.
 func (ss *session) finish() {
 	s := ss.srv
-	ss.c.Close()
+	if ss.c != nil {
+		ss.c.Close()
+	}
 	if ss.bc != nil {
 		ss.bc.Close()
 	}
@@ -264,12 +278,28 @@ func (ss *session) finish() {
 		s.stats.down.Add(ss.down.Load())
 	}
 	if log := s.Logger; log != nil && log.Enabled(context.Background(), lvl) {
-		log.LogAttrs(context.Background(), lvl, msg, slog.String("client", addrString(ss.c.RemoteAddr())),
+		log.LogAttrs(context.Background(), lvl, msg, slog.String("client", addrString(ss.remote())),
 			slog.String("sni", ss.name), slog.String("backend", ss.target), slog.String("server", ss.addr),
 			slog.Int64("bytes_up", ss.up.Load()), slog.Int64("bytes_down", ss.down.Load()),
 			slog.Duration("duration", time.Since(ss.start)), slog.Any("err", err))
 	}
 	s.untrack(ss)
+}
+
+// remote returns the client's address.
+func (ss *session) remote() net.Addr {
+	if ss.raddr != nil {
+		return ss.raddr
+	}
+	return ss.c.RemoteAddr()
+}
+
+// local returns the address the client connected to.
+func (ss *session) local() net.Addr {
+	if ss.laddr != nil {
+		return ss.laddr
+	}
+	return ss.c.LocalAddr()
 }
 
 func addrString(a net.Addr) string {
