@@ -42,7 +42,9 @@ type Options struct {
 	// ports), IP policies on listeners and routes that all admit
 	// [SourceAllowed] (those of listeners refuse [SourceRefused]), then
 	// sometimes the PROXY protocol toward the gateway, and then
-	// sometimes cert-manager Certificates (gateway.certificates). These draws
+	// sometimes cert-manager Certificates (gateway.certificates), then
+	// namespaces of routes and backends and a gateway.maxObjectBytes
+	// that splits the Gateway. These draws
 	// come after every other, so a seed keeps the rest of its
 	// configuration.
 	Install bool
@@ -164,6 +166,7 @@ func (g *gen) config() *route.Config {
 		g.install()
 		g.ipPolicies()
 		g.certificates()
+		g.namespaces()
 	}
 	return c
 }
