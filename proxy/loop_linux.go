@@ -5,13 +5,17 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/drawbridge-go/drawbridge/sni"
 )
 
 // The event loops of the Linux data path. A session is read, routed and
@@ -64,11 +68,14 @@ type loop struct {
 	events   []syscall.EpollEvent
 	sweep    time.Time  // the next idle sweep, or zero
 	dials    []dialWait // connections under way, oldest first
+	hellos   []dialWait // ClientHellos being read, oldest first
 	deadline time.Time  // the deadline set on f, or zero
+	parser   sni.Parser
 }
 
-// dialWait is a connection attempt under way and when it times out: every
-// attempt has the same timeout, so a queue keeps them in order.
+// dialWait is a connection attempt under way, or a hello being read, and
+// when it times out: every one has the same timeout, so a queue keeps them
+// in order.
 type dialWait struct {
 	fl      *flow
 	attempt int
@@ -93,6 +100,11 @@ type flow struct {
 	next       int
 	connecting bool
 	attempt    int
+
+	// Set while the loop reads the ClientHello: the bytes so far.
+	helloing bool
+	hbuf     *[]byte
+	hn       int
 }
 
 const (
@@ -141,7 +153,12 @@ func (s *Server) handoff(ss *session, src, dst net.Conn) bool {
 	// runtime's poller.
 	a.Close()
 	b.Close()
-	fl := &flow{ss: ss, fd: [2]int{fa, fb}, active: true}
+	l.push(&flow{ss: ss, fd: [2]int{fa, fb}, active: true})
+	return true
+}
+
+// push hands a flow to the loop.
+func (l *loop) push(fl *flow) {
 	l.mu.Lock()
 	l.inbox = append(l.inbox, fl)
 	wake := !l.woken
@@ -150,7 +167,6 @@ func (s *Server) handoff(ss *session, src, dst net.Conn) bool {
 	if wake {
 		l.wake()
 	}
-	return true
 }
 
 // dialInLoop hands a session to a loop before its target is dialed, when
@@ -183,14 +199,7 @@ func (s *Server) dialInLoop(ss *session, addrs []string, src net.Conn, out *[]by
 	a.Close()
 	fl := &flow{ss: ss, fd: [2]int{fa, -1}, active: true, addrs: append([]netip.AddrPort(nil), aps...)}
 	fl.dir[0].buf, fl.dir[0].end = out, n
-	l.mu.Lock()
-	l.inbox = append(l.inbox, fl)
-	wake := !l.woken
-	l.woken = true
-	l.mu.Unlock()
-	if wake {
-		l.wake()
-	}
+	l.push(fl)
 	return true
 }
 
@@ -259,7 +268,8 @@ func newLoop(s *Server) (*loop, error) {
 		f.Close()
 		return nil, err
 	}
-	l := &loop{srv: s, ep: ep, f: f, rc: rc, events: make([]syscall.EpollEvent, 128)}
+	l := &loop{srv: s, ep: ep, f: f, rc: rc, events: make([]syscall.EpollEvent, 128),
+		parser: sni.Parser{MaxSize: s.MaxHelloSize}}
 	if d := s.idleTimeout(); d > 0 {
 		l.sweep = time.Now().Add(d)
 	}
@@ -346,10 +356,13 @@ func (l *loop) timeout() bool {
 		l.sweep = now.Add(l.srv.idleTimeout())
 	}
 	l.expireDials(now)
+	l.expireHellos(now)
 	// The deadline first: a wake after it is not lost.
 	l.deadline = l.sweep
-	if len(l.dials) > 0 && (l.deadline.IsZero() || l.dials[0].at.Before(l.deadline)) {
-		l.deadline = l.dials[0].at
+	for _, q := range [][]dialWait{l.dials, l.hellos} {
+		if len(q) > 0 && (l.deadline.IsZero() || q[0].at.Before(l.deadline)) {
+			l.deadline = q[0].at
+		}
 	}
 	l.f.SetReadDeadline(l.deadline)
 	l.mu.Lock()
@@ -379,8 +392,172 @@ func (l *loop) add(fl *flow) {
 			return
 		}
 	}
-	if fl.fd[1] < 0 {
+	if fl.helloing {
+		if d := cmpOr(l.srv.HelloTimeout, sni.DefaultTimeout); d > 0 {
+			at := fl.ss.start.Add(d)
+			l.hellos = append(l.hellos, dialWait{fl: fl, at: at})
+			l.setDeadline(at)
+		}
+	} else if fl.fd[1] < 0 {
 		l.dial(fl)
+	}
+}
+
+// setDeadline makes the loop wake by at.
+func (l *loop) setDeadline(at time.Time) {
+	if l.deadline.IsZero() || at.Before(l.deadline) {
+		l.deadline = at
+		l.f.SetReadDeadline(at)
+	}
+}
+
+// expireHellos refuses the sessions whose hello did not come in time.
+func (l *loop) expireHellos(now time.Time) {
+	i := 0
+	for ; i < len(l.hellos) && !now.Before(l.hellos[i].at); i++ {
+		if fl := l.hellos[i].fl; !fl.ended && fl.helloing {
+			l.refuse(fl, "bad hello", errHelloTimeout, &l.srv.stats.refusedHello)
+		}
+	}
+	if i > 0 {
+		n := copy(l.hellos, l.hellos[i:])
+		clear(l.hellos[n:])
+		l.hellos = l.hellos[:n]
+	}
+}
+
+// refuse ends a flow that is not relayed.
+func (l *loop) refuse(fl *flow, why string, err error, n *atomic.Int64) {
+	fl.ss.fail = why
+	fl.dir[0].err = err
+	n.Add(1)
+	l.end(fl)
+}
+
+// readHello reads the client's socket until the ClientHello is whole, then
+// routes the session.
+func (l *loop) readHello(fl *flow) {
+	s := l.srv
+	for fl.ready[0]&canRead != 0 {
+		if fl.hbuf == nil {
+			fl.hbuf = s.bufs.Get().(*[]byte)
+		}
+		if fl.hn == len(*fl.hbuf) { // a hello larger than a buffer
+			b := make([]byte, 2*len(*fl.hbuf))
+			copy(b, *fl.hbuf)
+			l.putBuf(fl.hbuf)
+			fl.hbuf = &b
+		}
+		want := len(*fl.hbuf) - fl.hn
+		n, e := rawRead(fl.fd[0], (*fl.hbuf)[fl.hn:])
+		if e == syscall.EAGAIN {
+			fl.ready[0] &^= canRead
+			return
+		} else if e != 0 || n == 0 {
+			err := error(io.ErrUnexpectedEOF)
+			if e != 0 {
+				err = os.NewSyscallError("read", e)
+			}
+			l.refuse(fl, "bad hello", err, &s.stats.refusedHello)
+			return
+		}
+		fl.hn += n
+		h, err := l.parser.Parse((*fl.hbuf)[:fl.hn])
+		if err == nil {
+			l.route(fl, &h)
+			return
+		} else if !errors.Is(err, sni.ErrShort) {
+			l.refuse(fl, "bad hello", err, &s.stats.refusedHello)
+			return
+		}
+		if n < want && fl.ready[0]&hup == 0 { // drained: the next byte is a new edge
+			fl.ready[0] &^= canRead
+		}
+	}
+}
+
+// route picks the target of a flow whose hello was read, and connects to
+// it; a target given by name is dialed by a goroutine, as on the portable
+// path.
+func (l *loop) route(fl *flow, h *sni.Hello) {
+	s, ss := l.srv, fl.ss
+	ss.name = h.ServerName()
+	var t Target
+	ok := false
+	if s.Route != nil {
+		t, ok = s.Route(h)
+	}
+	if !ok {
+		l.refuse(fl, "no route", nil, &s.stats.refusedRoute)
+		return
+	}
+	ss.target = t.Name
+	fl.helloing = false
+	if len(t.Addrs) == 0 {
+		l.refuse(fl, "dial", errNoAddr, &s.stats.refusedDial)
+		return
+	}
+	aps := make([]netip.AddrPort, 0, len(t.Addrs))
+	for _, a := range t.Addrs {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil || ap.Addr().Zone() != "" {
+			l.eject(fl, t)
+			return
+		}
+		aps = append(aps, ap)
+	}
+	out := s.bufs.Get().(*[]byte)
+	b, err := ss.header((*out)[:0], t.Proxy)
+	if err != nil {
+		l.putBuf(out)
+		l.refuse(fl, "header", err, &s.stats.refusedRoute)
+		return
+	}
+	b = append(b, (*fl.hbuf)[:fl.hn]...)
+	if len(b) > len(*out) { // not in out any more
+		l.putBuf(out)
+		out = &b
+	}
+	l.putBuf(fl.hbuf)
+	fl.hbuf, fl.hn = nil, 0
+	fl.addrs = aps
+	fl.dir[0].buf, fl.dir[0].end = out, len(b)
+	l.dial(fl)
+}
+
+// eject gives a flow's client socket to a goroutine that dials t (by name)
+// and relays the session as the portable path does.
+func (l *loop) eject(fl *flow, t Target) {
+	s, ss, fd := l.srv, fl.ss, fl.fd[0]
+	syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_DEL, fd, nil)
+	l.byFD[fd] = nil
+	l.unlist(fl)
+	fl.ended = true
+	f := os.NewFile(uintptr(fd), "")
+	c, err := net.FileConn(f) // a duplicate, in the runtime's poller
+	f.Close()
+	hbuf, hn := fl.hbuf, fl.hn
+	if err != nil {
+		l.putBuf(hbuf)
+		ss.refuse("dial", err, &s.stats.refusedDial)
+		return
+	}
+	s.mu.Lock()
+	ss.c = c
+	if s.killed {
+		c.Close()
+	}
+	s.mu.Unlock()
+	go func() {
+		defer l.putBuf(hbuf)
+		ss.relay(t, c, (*hbuf)[:hn], nil)
+	}()
+}
+
+// putBuf gives a buffer back to the pool, unless it was made larger.
+func (l *loop) putBuf(b *[]byte) {
+	if b != nil && len(*b) == bufSize {
+		l.srv.bufs.Put(b)
 	}
 }
 
@@ -414,10 +591,7 @@ func (l *loop) dial(fl *flow) {
 				fl.attempt++
 				at := time.Now().Add(cmpOr(l.srv.DialTimeout, DefaultDialTimeout))
 				l.dials = append(l.dials, dialWait{fl, fl.attempt, at})
-				if l.deadline.IsZero() || at.Before(l.deadline) {
-					l.deadline = at
-					l.f.SetReadDeadline(at)
-				}
+				l.setDeadline(at)
 				return
 			}
 			rawClose(fd)
@@ -523,6 +697,10 @@ func (l *loop) event(ev syscall.EpollEvent) {
 	if ev.Events&syscall.EPOLLOUT != 0 {
 		fl.ready[i] |= canWrite
 	}
+	if fl.helloing {
+		l.readHello(fl)
+		return
+	}
 	if fl.connecting && (i == 0 || !l.connected(fl)) {
 		return // the client waits for the target
 	}
@@ -569,7 +747,7 @@ func (l *loop) pump(fl *flow, i int) error {
 				*ws &^= canWrite
 				return nil
 			}
-			l.srv.bufs.Put(d.buf)
+			l.putBuf(d.buf)
 			d.buf = nil
 		case d.inPipe > 0: // splice what the pipe holds
 			if *ws&canWrite == 0 {
@@ -652,7 +830,7 @@ func (l *loop) newPipe(d *direction) bool {
 func (l *loop) sweepIdle() {
 	for i := 0; i < len(l.flows); {
 		fl := l.flows[i]
-		if fl.active {
+		if fl.active || fl.helloing || fl.connecting { // they have timeouts of their own
 			fl.active = false
 			i++
 			continue
@@ -660,6 +838,13 @@ func (l *loop) sweepIdle() {
 		fl.ss.idle.Store(true)
 		l.end(fl) // moves the last flow to i
 	}
+}
+
+// unlist removes a flow from the loop's list.
+func (l *loop) unlist(fl *flow) {
+	last := l.flows[len(l.flows)-1]
+	l.flows[fl.at], last.at = last, fl.at
+	l.flows = l.flows[:len(l.flows)-1]
 }
 
 // killAll ends every flow.
@@ -672,10 +857,10 @@ func (l *loop) killAll() {
 // end closes a flow's sockets and pipes, gives its buffers back, and
 // finishes its session.
 func (l *loop) end(fl *flow) {
-	last := l.flows[len(l.flows)-1]
-	l.flows[fl.at], last.at = last, fl.at
-	l.flows = l.flows[:len(l.flows)-1]
+	l.unlist(fl)
 	fl.ended = true
+	l.putBuf(fl.hbuf)
+	fl.hbuf = nil
 	for _, fd := range fl.fd {
 		if fd >= 0 {
 			l.byFD[fd] = nil
@@ -684,10 +869,8 @@ func (l *loop) end(fl *flow) {
 	}
 	for i := range fl.dir {
 		d := &fl.dir[i]
-		if d.buf != nil {
-			l.srv.bufs.Put(d.buf)
-			d.buf = nil
-		}
+		l.putBuf(d.buf)
+		d.buf = nil
 		if d.spliced {
 			rawClose(d.pipe[0])
 			rawClose(d.pipe[1])

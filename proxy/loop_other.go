@@ -16,3 +16,6 @@ func (s *Server) stopLoops() {}
 
 // dialInLoop reports false: goroutines dial every target.
 func (s *Server) dialInLoop(*session, []string, net.Conn, *[]byte, int) bool { return false }
+
+// serveLoops reports false: Serve accepts with goroutines.
+func (s *Server) serveLoops(net.Listener) (bool, error) { return false, nil }

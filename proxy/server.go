@@ -185,6 +185,11 @@ func (s *Server) Serve(ln net.Listener) error {
 		delete(s.listeners, ln)
 		s.mu.Unlock()
 	}()
+	if !s.Portable {
+		if ok, err := s.serveLoops(ln); ok {
+			return err
+		}
+	}
 	var delay time.Duration
 	for {
 		if s.slots != nil {
