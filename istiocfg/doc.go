@@ -88,11 +88,18 @@
 // Kubernetes secrets the credentialNames name must be in that namespace
 // too: the gateway reads them from its own. Gateways, VirtualServices,
 // DestinationRules and ServiceEntries are written in gateway.routesNamespace
-// (default: the same), the VirtualServices naming their Gateway in that
-// namespace; when it is another, they are exported to their namespace and
-// the workload's (or to every namespace when sidecars use them through a
-// meshBackend), so that the gateway sees them whatever the mesh's default
-// exportTo.
+// (default: the same), unless a route or backend names its own namespace
+// (a VirtualService then names its Gateway as "namespace/name"), and a
+// Kubernetes Service's DestinationRule is written where Istio applies it to
+// the gateway (see [route.GatewayBackend]). Objects in another namespace
+// than the workload's are exported to their namespace and the workload's
+// (or to every namespace when sidecars use them through a meshBackend), so
+// that the gateway sees them whatever the mesh's default exportTo. The
+// Gateway is written as the objects of [route.GatewayPlan.Gateways]: more
+// than one when its servers exceed gateway.maxObjectBytes as JSON. An
+// object that would still exceed the 262,144 bytes client-side kubectl
+// apply can record (a wildcard's VirtualService over thousands of hosts)
+// gets a warning.
 //
 // Backends of kind gateway (the edge hands traffic over unchanged) yield no
 // routing objects: only the PROXY-protocol and topology settings. The

@@ -87,7 +87,17 @@
 // [Gateway.Namespace] is the gateway workload's namespace: the objects that
 // select its pods, its Service and the secrets its credentialNames name
 // live there. [Gateway.RoutesNamespace] holds the Gateways and the routing
-// objects when they belong elsewhere. The plan's [ServicePlan] lists the
+// objects when they belong elsewhere; [Route.Namespace] puts a route's
+// VirtualService in an application's namespace (naming the Gateway as
+// "<routesNamespace>/<name>"), and [Backend.Namespace] a backend's
+// ServiceEntry, short hosts then written in full. A DestinationRule goes
+// where Istio applies it to the gateway: beside its ServiceEntry, or for a
+// Kubernetes Service in the workload's namespace (the service's own when
+// sidecars use it too). Servers too large for one Gateway object under
+// [Gateway.MaxObjectBytes] (client-side kubectl apply keeps the whole
+// object in an annotation of at most 262,144 bytes) are split into several
+// ([GatewayPlan.Gateways]), each VirtualService naming the ones holding
+// its hosts. The plan's [ServicePlan] lists the
 // gateway ports the edge reaches and the Gateway servers listen on, with
 // their target ports ([GatewayService.UnprivilegedPorts] moves the ports
 // below 1024 up by 8000), and keeps client addresses
