@@ -93,7 +93,10 @@ type Gateway struct {
 	// DestinationRules and ServiceEntries, when it is not Namespace (an
 	// application namespace). They are then exported to their own
 	// namespace and the workload's, or to every namespace when sidecars
-	// of the mesh use them (meshBackend). Empty means Namespace.
+	// of the mesh use them (meshBackend). Empty means Namespace. An istiod
+	// run with PILOT_SCOPE_GATEWAY_TO_NAMESPACE (off by default) gives a
+	// gateway the Gateways of its own namespace only: leave it empty
+	// there, and put VirtualServices elsewhere with [Route.Namespace].
 	RoutesNamespace string `json:"routesNamespace,omitempty"`
 	// Service is the gateway's Kubernetes Service, the one the edge
 	// reaches. Nil means a LoadBalancer Service named
