@@ -89,7 +89,7 @@ type compiler struct {
 	// httpGroups are the gateway's HTTP routes grouped as HTTPRoutes.
 	httpGroups [][]*route.RoutePlan
 	// grantNS are the route kinds referring to Services per namespace.
-	grantNS map[string]map[string]bool
+	grantNS map[grantKey]bool
 }
 
 // check refuses what the Gateway API form cannot carry as the model says.
@@ -190,6 +190,7 @@ func (k *compiler) listeners() error {
 		host string
 	}
 	byKey := map[key]int{}
+	allowed := k.allowedRoutes()
 	family := map[int]string{}
 	names := map[string]bool{}
 	k.byServer = make([][]int, len(k.gp.Servers))
@@ -212,10 +213,7 @@ func (k *compiler) listeners() error {
 			return &Error{k.listenerPath(si), fmt.Sprintf("gateway port %d would carry %s and %s listeners, which the Gateway API refuses on one port", s.Port, f, fam)}
 		}
 		family[s.Port] = fam
-		if k.rns != k.ns {
-			l.AllowedRoutes = &AllowedRoutes{Namespaces: &RouteNamespaces{From: "Selector",
-				Selector: &LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": k.rns}}}}
-		}
+		l.AllowedRoutes = allowed
 		hosts := s.Hosts
 		if len(hosts) == 0 {
 			hosts = []string{"*"}
@@ -253,6 +251,39 @@ func (k *compiler) listeners() error {
 	}
 	return nil
 }
+
+// allowedRoutes admits the routes of the namespaces other than the
+// Gateway's that the routes are in (by the kubernetes.io/metadata.name
+// label Kubernetes gives every namespace), or is nil when they are all in
+// the Gateway's.
+func (k *compiler) allowedRoutes() *AllowedRoutes {
+	var nss []string
+	if k.gp.RedirectGateway != "" && k.rns != k.ns {
+		nss = append(nss, k.rns)
+	}
+	for i := range k.plan.Routes {
+		if rp := &k.plan.Routes[i]; rp.Gateway != nil {
+			if ns := k.routeNS(rp); ns != k.ns {
+				nss = append(nss, ns)
+			}
+		}
+	}
+	slices.Sort(nss)
+	nss = slices.Compact(nss)
+	switch len(nss) {
+	case 0:
+		return nil
+	case 1:
+		return &AllowedRoutes{Namespaces: &RouteNamespaces{From: "Selector",
+			Selector: &LabelSelector{MatchLabels: map[string]string{namespaceLabel: nss[0]}}}}
+	}
+	return &AllowedRoutes{Namespaces: &RouteNamespaces{From: "Selector",
+		Selector: &LabelSelector{MatchExpressions: []LabelSelectorRequirement{{Key: namespaceLabel, Operator: "In", Values: nss}}}}}
+}
+
+// namespaceLabel is the label Kubernetes puts on every namespace, with its
+// name.
+const namespaceLabel = "kubernetes.io/metadata.name"
 
 func sameTLS(a, b *ListenerTLS) bool {
 	if a == nil || b == nil {

@@ -39,13 +39,22 @@
 //	split                                  backendRefs with weights
 //	redirect, redirectHTTPS                RequestRedirect with the status code written
 //	mesh Service "name.ns.svc.cluster.local" backendRef Service name/ns, and a
-//	                                         ReferenceGrant in ns when it is not the
-//	                                         routes' namespace
+//	                                         ReferenceGrant "<gateway>-routes" in ns
+//	                                         when it is not the route's namespace
 //	external host, static servers          backendRef kind Hostname, group
-//	                                         networking.istio.io (Istio's registry),
-//	                                         with the Istio form's ServiceEntry
-//	routesNamespace                        routes there; listeners admit it by
-//	                                         kubernetes.io/metadata.name
+//	                                         networking.istio.io (Istio's registry,
+//	                                         a short host by its name there,
+//	                                         "host.<namespace of the entry>"), with
+//	                                         the Istio form's ServiceEntry
+//	routesNamespace, routes' namespaces    routes there (the namespace of the Istio
+//	                                         form's VirtualService); listeners admit
+//	                                         them by kubernetes.io/metadata.name
+//	a host under a broader host of         "<route>-fallback-<n>": an HTTPRoute for
+//	  another route on the same port         the host with the broader routes' rules
+//	                                         that no rule before them takes, as the
+//	                                         edge falls back to them (Istio gives
+//	                                         each listener hostname its own virtual
+//	                                         host)
 //	gateway topology (PROXY protocol,      spec.infrastructure.annotations
 //	  numTrustedProxies)                     proxy.istio.io/config, which Istio copies
 //	                                         to the pods it deploys, where the proxy

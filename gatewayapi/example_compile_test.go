@@ -109,7 +109,7 @@ func ExampleCompile() {
 	// apiVersion: gateway.networking.k8s.io/v1
 	// kind: ReferenceGrant
 	// metadata:
-	//   name: shop-from-edge
+	//   name: shop-routes
 	//   namespace: shop
 	// spec:
 	//   from:

@@ -116,7 +116,16 @@ type RouteNamespaces struct {
 
 // LabelSelector matches labels.
 type LabelSelector struct {
-	MatchLabels map[string]string `json:"matchLabels"`
+	MatchLabels      map[string]string          `json:"matchLabels,omitempty"`
+	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+}
+
+// LabelSelectorRequirement matches a label's value: Operator In, NotIn,
+// Exists or DoesNotExist.
+type LabelSelectorRequirement struct {
+	Key      string   `json:"key"`
+	Operator string   `json:"operator"`
+	Values   []string `json:"values,omitempty"`
 }
 
 // ParentRef attaches a route to a listener (SectionName) of a Gateway.

@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -78,18 +79,25 @@ func (k *compiler) parentRefs(rs []*route.RoutePlan) []ParentRef {
 		}
 	}
 	slices.Sort(idx)
-	return k.refs(slices.Compact(idx))
+	return k.refs(slices.Compact(idx), k.routeNS(rs[0]))
 }
 
-func (k *compiler) refs(idx []int) []ParentRef {
+// refs are parentRefs to the listeners idx from a route in namespace ns.
+func (k *compiler) refs(idx []int, ns string) []ParentRef {
 	out := make([]ParentRef, len(idx))
 	for i, li := range idx {
 		out[i] = ParentRef{Name: k.gw, SectionName: k.ls[li].Name}
-		if k.rns != k.ns {
+		if ns != k.ns {
 			out[i].Namespace = k.ns
 		}
 	}
 	return out
+}
+
+// routeNS is the namespace of rp's Gateway API route: that of its
+// VirtualService in the Istio form.
+func (k *compiler) routeNS(rp *route.RoutePlan) string {
+	return cmp.Or(rp.Gateway.Namespace, k.rns)
 }
 
 // covers reports whether listener hostname l ("" for every host) takes
@@ -114,7 +122,7 @@ func hostnames(hs []string) []string {
 	return slices.Clone(hs)
 }
 
-func (k *compiler) meta(name string) Metadata { return Metadata{Name: name, Namespace: k.rns} }
+func meta(name, ns string) Metadata { return Metadata{Name: name, Namespace: ns} }
 
 // httpRoute writes the HTTPRoute of routes with the same hosts on one
 // gateway port, longest path first.
@@ -131,7 +139,7 @@ func (k *compiler) httpRoute(name string, rs []*route.RoutePlan) error {
 		}
 		spec.Rules = append(spec.Rules, rule)
 	}
-	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: k.meta(name), Spec: spec})
+	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: meta(name, k.routeNS(rs[0])), Spec: spec})
 	if err := k.fallbacks(name, rs, spec.ParentRefs); err != nil {
 		return err
 	}
@@ -198,7 +206,7 @@ func (k *compiler) fallbacks(name string, rs []*route.RoutePlan, parents []Paren
 			continue
 		}
 		n++
-		k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: k.meta(name + "-fallback-" + strconv.Itoa(n)), Spec: spec})
+		k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: meta(name+"-fallback-"+strconv.Itoa(n), k.routeNS(rs[0])), Spec: spec})
 	}
 	return nil
 }
@@ -291,7 +299,7 @@ func (k *compiler) l4Route(name, kind string, rs []*route.RoutePlan) error {
 	} else {
 		spec = &TCPRouteSpec{ParentRefs: k.parentRefs(rs), Rules: rules}
 	}
-	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: kind, Metadata: k.meta(name), Spec: spec})
+	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: kind, Metadata: meta(name, k.routeNS(rp)), Spec: spec})
 	return nil
 }
 
@@ -312,22 +320,19 @@ func (k *compiler) backendRefs(rp *route.RoutePlan, kind string) ([]BackendRef, 
 			ref.Group, ref.Kind = IstioGroup, KindHostname
 			if !strings.Contains(d.Host, ".") {
 				// Istio registers a ServiceEntry's short host in the
-				// entry's namespace, the routes'.
-				ref.Name = d.Host + "." + k.rns
+				// entry's namespace.
+				ref.Name = d.Host + "." + k.entryNS(d.Backend)
 			}
 			out = append(out, ref)
 			continue
 		}
 		ref.Name = name
-		if ns != "" && ns != k.rns {
+		if from := k.routeNS(rp); ns != "" && ns != from {
 			ref.Namespace = ns
 			if k.grantNS == nil {
-				k.grantNS = map[string]map[string]bool{}
+				k.grantNS = map[grantKey]bool{}
 			}
-			if k.grantNS[ns] == nil {
-				k.grantNS[ns] = map[string]bool{}
-			}
-			k.grantNS[ns][kind] = true
+			k.grantNS[grantKey{ns, from, kind}] = true
 		}
 		out = append(out, ref)
 	}
@@ -351,23 +356,35 @@ func serviceName(host string) (name, ns string, ok bool) {
 	return name, ns, true
 }
 
-// grants writes a ReferenceGrant in each namespace of Services the routes
-// of another namespace refer to.
-func (k *compiler) grants() {
-	nss := make([]string, 0, len(k.grantNS))
-	for ns := range k.grantNS {
-		nss = append(nss, ns)
-	}
-	slices.Sort(nss)
-	for _, ns := range nss {
-		spec := &ReferenceGrantSpec{To: []GrantTo{{Group: "", Kind: "Service"}}}
-		for _, kind := range []string{KindHTTPRoute, KindTLSRoute, KindTCPRoute} {
-			if k.grantNS[ns][kind] {
-				spec.From = append(spec.From, GrantFrom{Group: Group, Kind: kind, Namespace: k.rns})
-			}
+// grantKey is a kind of route in namespace from referring to a Service
+// in namespace to.
+type grantKey struct{ to, from, kind string }
+
+// entryNS is the namespace of backend b's ServiceEntry.
+func (k *compiler) entryNS(b *route.Backend) string {
+	for _, gb := range k.gp.Backends {
+		if gb.Backend == b {
+			return cmp.Or(gb.Namespace, k.rns)
 		}
-		k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindReferenceGrant,
-			Metadata: Metadata{Name: k.gw + "-from-" + k.rns, Namespace: ns}, Spec: spec})
+	}
+	return k.rns
+}
+
+// grants writes a ReferenceGrant in each namespace of Services the routes
+// of another namespace refer to, named after the Gateway and listing each
+// kind of route of each namespace that refers to them.
+func (k *compiler) grants() {
+	keys := slices.SortedFunc(maps.Keys(k.grantNS), func(a, b grantKey) int {
+		return cmp.Or(cmp.Compare(a.to, b.to), cmp.Compare(a.from, b.from), cmp.Compare(slices.Index(kindOrder, a.kind), slices.Index(kindOrder, b.kind)))
+	})
+	var spec *ReferenceGrantSpec
+	for i, key := range keys {
+		if i == 0 || keys[i-1].to != key.to {
+			spec = &ReferenceGrantSpec{To: []GrantTo{{Group: "", Kind: "Service"}}}
+			k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindReferenceGrant,
+				Metadata: Metadata{Name: k.gw + "-routes", Namespace: key.to}, Spec: spec})
+		}
+		spec.From = append(spec.From, GrantFrom{Group: Group, Kind: key.kind, Namespace: key.from})
 	}
 }
 
@@ -389,10 +406,10 @@ func (k *compiler) redirectRoute() {
 	}
 	slices.Sort(idx)
 	slices.Sort(hosts)
-	spec := &HTTPRouteSpec{ParentRefs: k.refs(slices.Compact(idx)), Hostnames: hostnames(slices.Compact(hosts)),
+	spec := &HTTPRouteSpec{ParentRefs: k.refs(slices.Compact(idx), k.rns), Hostnames: hostnames(slices.Compact(hosts)),
 		Rules: []HTTPRouteRule{{Name: "redirect-https", Filters: []HTTPRouteFilter{{Type: FilterRequestRedirect,
 			RequestRedirect: &RequestRedirect{Scheme: "https", StatusCode: 301}}}}}}
-	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: k.meta(k.gp.RedirectGateway), Spec: spec})
+	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: meta(k.gp.RedirectGateway, k.rns), Spec: spec})
 }
 
 // pathRedirect redirects to https the requests for the hosts of rs that
@@ -428,7 +445,7 @@ func (k *compiler) pathRedirect(name string, rs []*route.RoutePlan, parents []Pa
 	spec := &HTTPRouteSpec{ParentRefs: parents, Hostnames: hostnames(hosts),
 		Rules: []HTTPRouteRule{{Name: "redirect-https", Filters: []HTTPRouteFilter{{Type: FilterRequestRedirect,
 			RequestRedirect: &RequestRedirect{Scheme: "https", StatusCode: 301}}}}}}
-	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: k.meta(name + "-redirect-https"), Spec: spec})
+	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: meta(name+"-redirect-https", k.routeNS(rp)), Spec: spec})
 }
 
 // hostCovers reports whether every name host pattern h matches is also

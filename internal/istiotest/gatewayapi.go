@@ -82,6 +82,9 @@ func (s *stream) addGatewayAPI(d document) error {
 		// version the API server serves for the same objects.
 		raw = bytes.Replace(raw, []byte("apiVersion: gateway.networking.k8s.io/v1\n"), []byte("apiVersion: gateway.networking.k8s.io/v1beta1\n"), 1)
 	}
+	if d.ns != "" && !slices.Contains(s.kubeNamespaces, d.ns) {
+		s.kubeNamespaces = append(s.kubeNamespaces, d.ns)
+	}
 	s.kube = append(s.kube, raw)
 	return nil
 }

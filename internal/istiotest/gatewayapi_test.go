@@ -6,7 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/drawbridge-go/drawbridge/gatewayapi"
 	"github.com/drawbridge-go/drawbridge/internal/golden"
+	"github.com/drawbridge-go/drawbridge/route"
 )
 
 // goldenGatewayAPI returns the gateway-api.yaml of the scenario's Gateway
@@ -103,5 +105,53 @@ func TestScenariosGatewayAPI(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestRouteNamespacesGatewayAPI is TestRouteNamespacesTranslate for the
+// Gateway API form: routes in the applications' namespaces (HTTPRoutes
+// and TLSRoutes there, admitted by the Gateway's listeners, with
+// ReferenceGrants where they name a Service of another namespace) end
+// every request as the Istio form does.
+func TestRouteNamespacesGatewayAPI(t *testing.T) {
+	c, err := route.Parse([]byte(namespacedEdge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := gatewayapi.CompilePlan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := res.AppendYAML(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := writeTiers(t, p)
+	ig, gg := Load(t, w.istio, w.opts), Load(t, y, Options{})
+	for _, req := range []Request{
+		{Port: 80, Host: "shop.example.com", Path: "/"},
+		{Port: 80, Host: "legacy.example.com", Path: "/"},
+		{Port: 80, Host: "blog.example.com", Path: "/"},
+		{Port: 80, Host: "cart.example.com", Path: "/"},
+		{Port: 443, TLS: true, SNI: "pass.example.com"},
+	} {
+		want, got := ig.Call(req), gg.Call(req)
+		if want.Cluster == "" {
+			t.Errorf("%+v: the Istio form reaches no cluster (%s)", req, want.Error)
+		}
+		for _, d := range sameEnd(req, want, got) {
+			t.Errorf("%+v: %s\ngateway-api.yaml:\n%s", req, d, y)
+		}
+	}
+	m, err := gg.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range m.XDS {
+		t.Errorf("xds: %s", s)
 	}
 }

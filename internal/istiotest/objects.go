@@ -126,8 +126,9 @@ type stream struct {
 	// kube are the Gateway API objects (and ConfigMaps), which Istio's
 	// Gateway API controller reads from the cluster; gatewayAPI is the
 	// Gateway among them, nil without one (see gatewayapi.go).
-	kube       [][]byte
-	gatewayAPI *apiGateway
+	kube           [][]byte
+	gatewayAPI     *apiGateway
+	kubeNamespaces []string // the namespaces of the Gateway API objects
 }
 
 func readStream(data []byte, namespace string, labels map[string]string) (*stream, error) {
@@ -270,6 +271,9 @@ func selects(sel map[string]string, podLabels map[string]any) bool {
 func (s *stream) clusterObjects(namespace string, labels map[string]string) ([]runtime.Object, error) {
 	var objs []runtime.Object
 	namespaces := map[string]bool{namespace: true}
+	for _, ns := range s.kubeNamespaces {
+		namespaces[ns] = true
+	}
 	ip := 0
 	nextIP := func() string { ip++; return fmt.Sprintf("10.96.%d.%d", ip/250, ip%250+1) }
 	for _, host := range slices.Sorted(maps.Keys(s.destinations)) {
@@ -336,13 +340,15 @@ func (s *stream) clusterObjects(namespace string, labels map[string]string) ([]r
 		}
 	}
 	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+		// The API server labels every namespace with its name, which
+		// Gateway API listeners select namespaces by.
 		n := &corev1.Namespace{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-			ObjectMeta: metav1.ObjectMeta{Name: ns},
+			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"kubernetes.io/metadata.name": ns}},
 		}
 		if ns != namespace {
 			// The backends' namespaces are in the mesh.
-			n.Labels = map[string]string{"istio-injection": "enabled"}
+			n.Labels["istio-injection"] = "enabled"
 		}
 		objs = append(objs, n)
 	}
