@@ -24,6 +24,11 @@ type Result struct {
 	// EnvoyFilter (all naming the Gateway in targetRefs), and
 	// VirtualServices bound to the mesh only for the routes' meshBackends.
 	Istio []istiocfg.Object
+	// Certificates are the cert-manager Certificates the plan asks for
+	// (gateway.certificates), as in the Istio form: their Secrets are in
+	// the gateway's namespace, the Gateway's, where its certificateRefs
+	// name them. Write them with [istiocfg.AppendCertificates].
+	Certificates []istiocfg.Certificate
 	// Warnings are the plan's warnings and the choices of this form that
 	// deserve a second look; they never stop compilation.
 	Warnings []route.Warning
@@ -304,6 +309,7 @@ func (k *compiler) istio() error {
 		return err
 	}
 	k.res.InfrastructureAnnotations = ir.GatewayPodAnnotations
+	k.res.Certificates = ir.Certificates
 	for _, o := range ir.Objects {
 		switch o.Kind {
 		case istiocfg.KindGateway:

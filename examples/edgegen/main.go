@@ -25,7 +25,8 @@
 // With -gateway-api, the gateway tier is written as Kubernetes Gateway API
 // objects for Istio's Gateway API controller instead (DIR/gateway-api.yaml
 // in place of istio.yaml: a Gateway, HTTPRoutes, TLSRoutes, TCPRoutes,
-// ReferenceGrants, and the Istio objects the Gateway API has no kind for);
+// ReferenceGrants, and the Istio objects the Gateway API has no kind for;
+// certificates.yaml as in the Istio form);
 // Istio then deploys the gateway and creates its Service, so the two
 // installation files are not written. The haproxy.cfg is the same in both
 // forms.
@@ -218,6 +219,13 @@ func generate(src []byte, mapDir string, gatewayAPI bool) ([]file, []route.Warni
 				return nil, nil, fmt.Errorf("gateway-api.yaml: %w", err)
 			}
 			files = append(files, file{"gateway-api.yaml", y})
+		}
+		if len(ga.Certificates) > 0 {
+			y, err := istiocfg.AppendCertificates(nil, ga.Certificates...)
+			if err != nil {
+				return nil, nil, fmt.Errorf("certificates.yaml: %w", err)
+			}
+			files = append(files, file{"certificates.yaml", y})
 		}
 		warnings = ga.Warnings
 		if edge != nil {
