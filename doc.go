@@ -38,6 +38,11 @@
 //     Telemetry, the gateway pods' proxy configuration) on istio.io/api
 //     types, compiled from the same route.Plan, and writes them as
 //     deterministic YAML.
+//   - [github.com/drawbridge-go/drawbridge/gatewayapi] writes the same
+//     gateway tier as Kubernetes Gateway API objects (Gateway, HTTPRoute,
+//     TLSRoute, TCPRoute, ReferenceGrant) for Istio's Gateway API
+//     controller, from the same route.Plan: the edge tier is the same
+//     whichever form the gateway tier takes.
 //
 // Checking what is written:
 //
