@@ -92,7 +92,12 @@
 // ignores a trailing "/", so a prefix is written as the regular expression
 // of the paths starting with it (Istio matches RE2 against the whole path).
 // Header values have "%" doubled: Istio hands them to Envoy, which would
-// read "%...%" as a variable. The model's gateway selector selects the
+// read "%...%" as a variable. A redirect that changes the scheme without
+// naming a port goes to the new scheme's default port, as the Gateway API
+// defines it (Istio writes derivePort FROM_PROTOCOL_DEFAULT): a request
+// that named a port of its own in Host loses it, where the model keeps it;
+// the https redirects of redirectHTTPS are the usual case, requests on the
+// default port, which both forms send to https://host/. The model's gateway selector selects the
 // Istio form's pods; in this form the pods are those Istio deploys (a
 // warning says so when the Config sets a selector).
 //
