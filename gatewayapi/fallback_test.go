@@ -46,7 +46,7 @@ func TestFallback(t *testing.T) {
 		// api's. wide takes every other path: nothing of all's.
 		"api-fallback-1": {"wide-static", "wide"},
 		"wide":           {"wide-api-v2", "wide-static", "wide"},
-		"all": {"all"},
+		"all":            {"all"},
 	} {
 		if got := rules[name]; !slices.Equal(got, want) {
 			t.Errorf("HTTPRoute %s rules = %q; want %q (all: %q)", name, got, want, rules)
