@@ -7,27 +7,31 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 )
 
 // serveLoops serves a TCP listener with the event loops, and reports
 // whether it did (false: ln is not a *net.TCPListener, or no loop could
-// start), with the error Serve returns. Its goroutine accepts connections
-// in batches, with accept4 on the listener's descriptor, and hands each
-// socket, non-blocking and out of the runtime's poller, to a loop that
-// reads the ClientHello, routes it, connects, and relays the session.
+// start), with the error Serve returns. A duplicate of the listener's
+// descriptor goes into a loop's epoll instance: the loop accepts, reads
+// the ClientHello, routes, connects and relays, as HAProxy's does. Serve's
+// goroutine only waits for the server to shut down or the listener to be
+// closed, which it checks every 100ms.
 func (s *Server) serveLoops(ln net.Listener) (bool, error) {
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
 		return false, nil
 	}
 	rc, err := tl.SyscallConn()
-	if err != nil || s.pickLoop() == nil {
+	if err != nil {
 		return false, nil
 	}
-	// A listener cannot be read through its RawConn: its duplicate waits in
-	// an epoll instance of its own, which waits in the runtime's poller.
+	l := s.pickLoop()
+	if l == nil {
+		return false, nil
+	}
 	lfd, e := -1, syscall.Errno(0)
 	if err := rc.Control(func(fd uintptr) {
 		r, _, en := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
@@ -35,114 +39,132 @@ func (s *Server) serveLoops(ln net.Listener) (bool, error) {
 	}); err != nil || e != 0 {
 		return false, nil
 	}
-	defer rawClose(lfd)
-	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		return false, nil
-	}
-	syscall.SetNonblock(ep, true)
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(lfd)}
-	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, lfd, &ev); err != nil {
-		syscall.Close(ep)
-		return false, nil
-	}
-	ef := os.NewFile(uintptr(ep), "epoll")
-	defer ef.Close()
-	erc, err := ef.SyscallConn()
-	if err != nil {
-		return false, nil
-	}
-	// Every so often, see whether the listener was closed or the server
-	// shut down.
-	const check = 100 * time.Millisecond
-	ef.SetReadDeadline(time.Now().Add(check))
-	type accepted struct {
-		fd int
-		sa syscall.Sockaddr
-	}
-	var batch []accepted
-	var acceptErr error
-	full := false // MaxConns connections are open
-	accept := func(uintptr) bool {
-		for len(batch) < 64 {
-			if s.slots != nil {
-				select {
-				case s.slots <- struct{}{}:
-				default:
-					full = true
-					return true
-				}
-			}
-			nfd, sa, err := syscall.Accept4(lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-			if err != nil {
-				if s.slots != nil {
-					<-s.slots
-				}
-				if err == syscall.EAGAIN {
-					return len(batch) > 0
-				} else if err == syscall.EINTR || err == syscall.ECONNABORTED {
-					continue
-				}
-				acceptErr = os.NewSyscallError("accept4", err)
-				return true
-			}
-			batch = append(batch, accepted{nfd, sa})
-		}
-		return true
-	}
-	var delay time.Duration
-	for {
-		batch, acceptErr, full = batch[:0], nil, false
-		err := erc.Read(accept)
-		for _, a := range batch {
-			s.startLoopSession(a.fd, a.sa)
-		}
-		clear(batch)
+	lis := &loopListener{fd: lfd, done: make(chan struct{})}
+	marker := &flow{lis: lis, fd: [2]int{lfd, -1}}
+	l.push(marker) // listen
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	err = ErrServerClosed
+	for wait := true; wait; {
 		select {
 		case <-s.done:
-			return true, ErrServerClosed
-		default:
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if err := rc.Control(func(uintptr) {}); err != nil {
-				return true, err // closed
-			}
-			ef.SetReadDeadline(time.Now().Add(check))
-			continue
-		} else if err != nil {
-			return true, err
-		}
-		if full {
-			select { // wait for a connection to end
-			case s.slots <- struct{}{}:
-				<-s.slots
-			case <-s.done:
-				return true, ErrServerClosed
-			}
-			continue
-		}
-		if acceptErr == nil {
-			delay = 0
-			continue
-		}
-		// Out of descriptors and the like: back off, as net/http does.
-		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-		if s.Logger != nil {
-			s.Logger.Warn("proxy: accept", "err", acceptErr, "retry_in", delay)
-		}
-		t := time.NewTimer(delay)
-		select {
+			wait = false
 		case <-t.C:
-		case <-s.done:
-			t.Stop()
-			return true, ErrServerClosed
+			if e := rc.Control(func(uintptr) {}); e != nil {
+				err, wait = e, false
+			}
+		}
+	}
+	l.push(marker) // stop listening
+	select {
+	case <-lis.done:
+	case <-l.exited: // before it saw the marker
+		select {
+		case <-lis.done:
+		default:
+			rawClose(lfd)
+		}
+	}
+	return true, err
+}
+
+// loopListener is a listener's duplicate descriptor in a loop.
+type loopListener struct {
+	fd     int
+	added  bool
+	paused bool          // MaxConns reached, or accept failed: retried later
+	done   chan struct{} // closed once the loop closed fd
+}
+
+// listen registers or, the second time, closes a listener.
+func (l *loop) listen(fl *flow) {
+	lis := fl.lis
+	if lis.added || l.stopping {
+		l.unlisten(lis)
+		return
+	}
+	lis.added = true
+	l.lis = append(l.lis, lis)
+	if lis.fd >= len(l.byFD) {
+		l.byFD = append(l.byFD, make([]*flow, lis.fd+1-len(l.byFD)+len(l.byFD)/2)...)
+	}
+	l.byFD[lis.fd] = fl
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(lis.fd)}
+	if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, lis.fd, &ev); err != nil {
+		if s := l.srv; s.Logger != nil {
+			s.Logger.Warn("proxy: event loop", "err", os.NewSyscallError("epoll_ctl", err))
+		}
+	}
+}
+
+// unlisten closes a listener's duplicate, once.
+func (l *loop) unlisten(lis *loopListener) {
+	select {
+	case <-lis.done:
+		return
+	default:
+	}
+	if lis.added {
+		l.byFD[lis.fd] = nil
+		if i := slices.Index(l.lis, lis); i >= 0 {
+			l.lis = slices.Delete(l.lis, i, i+1)
+		}
+	}
+	rawClose(lis.fd)
+	close(lis.done)
+}
+
+// accept takes the connections waiting on a listener, until none is left
+// (the listener is edge-triggered) or MaxConns are open.
+func (l *loop) accept(lis *loopListener) {
+	s := l.srv
+	for {
+		if s.slots != nil {
+			select {
+			case s.slots <- struct{}{}:
+			default:
+				lis.paused = true
+				l.setDeadline(time.Now().Add(10 * time.Millisecond))
+				return
+			}
+		}
+		nfd, sa, err := syscall.Accept4(lis.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		if err == nil {
+			s.startLoopSession(nfd, sa, l)
+			continue
+		}
+		if s.slots != nil {
+			<-s.slots
+		}
+		switch err {
+		case syscall.EAGAIN:
+			return
+		case syscall.EINTR, syscall.ECONNABORTED:
+			continue
+		}
+		// Out of descriptors and the like: try again in a while.
+		if s.Logger != nil {
+			s.Logger.Warn("proxy: accept", "err", os.NewSyscallError("accept4", err), "retry_in", 10*time.Millisecond)
+		}
+		lis.paused = true
+		l.setDeadline(time.Now().Add(10 * time.Millisecond))
+		return
+	}
+}
+
+// resumeAccepts retries the listeners accept paused.
+func (l *loop) resumeAccepts() {
+	for _, lis := range l.lis {
+		if lis.paused {
+			lis.paused = false
+			l.accept(lis)
 		}
 	}
 }
 
 // startLoopSession tracks an accepted socket as a session and hands it to
 // a loop, or closes it when the server is shutting down.
-func (s *Server) startLoopSession(fd int, sa syscall.Sockaddr) {
+func (s *Server) startLoopSession(fd int, sa syscall.Sockaddr, from *loop) {
 	ss := &session{srv: s, start: time.Now(), raddr: tcpAddr(sa)}
 	if lsa, err := syscall.Getsockname(fd); err == nil {
 		ss.laddr = tcpAddr(lsa)
@@ -163,9 +185,12 @@ func (s *Server) startLoopSession(fd int, sa syscall.Sockaddr) {
 	s.mu.Unlock()
 	s.stats.accepted.Add(1)
 	s.stats.active.Add(1)
-	l := s.pickLoop()
 	fl := &flow{ss: ss, fd: [2]int{fd, -1}, active: true, helloing: true}
-	l.push(fl)
+	if l := s.pickLoop(); l != from {
+		l.push(fl)
+	} else {
+		l.add(fl)
+	}
 }
 
 // tcpAddr converts a socket address.

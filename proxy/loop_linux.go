@@ -71,6 +71,9 @@ type loop struct {
 	hellos   []dialWait // ClientHellos being read, oldest first
 	deadline time.Time  // the deadline set on f, or zero
 	parser   sni.Parser
+	lis      []*loopListener
+	stopping bool          // stop was seen
+	exited   chan struct{} // closed when run returns
 }
 
 // dialWait is a connection attempt under way, or a hello being read, and
@@ -87,6 +90,7 @@ type dialWait struct {
 // target's back.
 type flow struct {
 	ss     *session
+	lis    *loopListener // set for a listener's entry, which is no session
 	fd     [2]int
 	ready  [2]uint8 // per socket: canRead, canWrite, hup
 	dir    [2]direction
@@ -269,7 +273,7 @@ func newLoop(s *Server) (*loop, error) {
 		return nil, err
 	}
 	l := &loop{srv: s, ep: ep, f: f, rc: rc, events: make([]syscall.EpollEvent, 128),
-		parser: sni.Parser{MaxSize: s.MaxHelloSize}}
+		parser: sni.Parser{MaxSize: s.MaxHelloSize}, exited: make(chan struct{})}
 	if d := s.idleTimeout(); d > 0 {
 		l.sweep = time.Now().Add(d)
 	}
@@ -333,7 +337,7 @@ func (l *loop) poll(fd uintptr) bool {
 // returns only when the deadline passes: the next sweep or dial timeout, or
 // a wake.
 func (l *loop) run() {
-	defer l.f.Close()
+	defer l.exit()
 	poll := l.poll
 	for {
 		err := l.rc.Read(poll)
@@ -345,6 +349,25 @@ func (l *loop) run() {
 			return
 		}
 	}
+}
+
+// exit closes the loop's listeners, those handed over too, and its epoll
+// instance.
+func (l *loop) exit() {
+	l.mu.Lock()
+	in := l.inbox
+	l.inbox = nil
+	l.mu.Unlock()
+	for _, fl := range in {
+		if fl.lis != nil {
+			l.unlisten(fl.lis)
+		}
+	}
+	for len(l.lis) > 0 {
+		l.unlisten(l.lis[0])
+	}
+	l.f.Close()
+	close(l.exited)
 }
 
 // timeout handles a wake or the sweep's deadline, and reports whether the
@@ -369,9 +392,15 @@ func (l *loop) timeout() bool {
 	in, killed, stop := l.inbox, l.killed, l.stop
 	l.inbox, l.woken = nil, false
 	l.mu.Unlock()
+	l.stopping = l.stopping || stop // listeners handed over now are closed
 	for _, fl := range in {
-		l.add(fl)
+		if fl.lis != nil {
+			l.listen(fl)
+		} else {
+			l.add(fl)
+		}
 	}
+	l.resumeAccepts()
 	if killed {
 		l.killAll()
 	}
@@ -398,6 +427,10 @@ func (l *loop) add(fl *flow) {
 			l.hellos = append(l.hellos, dialWait{fl: fl, at: at})
 			l.setDeadline(at)
 		}
+		// The hello is often there already: read it now rather than on
+		// the next wake-up.
+		fl.ready[0] |= canRead
+		l.readHello(fl)
 	} else if fl.fd[1] < 0 {
 		l.dial(fl)
 	}
@@ -592,6 +625,9 @@ func (l *loop) dial(fl *flow) {
 				at := time.Now().Add(cmpOr(l.srv.DialTimeout, DefaultDialTimeout))
 				l.dials = append(l.dials, dialWait{fl, fl.attempt, at})
 				l.setDeadline(at)
+				if l.connected(fl) {
+					l.progress(fl)
+				}
 				return
 			}
 			rawClose(fd)
@@ -620,31 +656,38 @@ func connect(ap netip.AddrPort) (int, error) {
 	return fd, nil
 }
 
-// connected finishes a connection attempt the target's socket reported on:
-// it reports whether the flow can move on; when the attempt failed, the
-// next address is tried.
+// connected tries the first write to a target still connecting: the PROXY
+// header and the hello, which are never empty. Bytes written mean the
+// connection is up: it reports true and the flow moves on. EAGAIN means
+// not yet (or the socket is full); another error is the attempt's, and the
+// next address is tried. Trying at once after connect, as HAProxy does,
+// saves a wake-up: on loopback or a near network the handshake is often
+// over when connect returns.
 func (l *loop) connected(fl *flow) bool {
-	fd := fl.fd[1]
-	errno, e := rawSockOpt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
-	var err error
-	if e != 0 {
-		err = e
-	}
-	if err == nil && errno == 0 {
-		if fl.ready[1]&canWrite == 0 {
-			return false // not yet
-		}
+	d := &fl.dir[0]
+	n, e := rawWrite(fl.fd[1], (*d.buf)[d.off:d.end])
+	switch {
+	case e == syscall.EAGAIN:
+		fl.ready[1] &^= canWrite
+		return false
+	case e != 0:
 		fl.connecting = false
-		return true
-	}
-	if err == nil {
-		err = syscall.Errno(errno)
+		l.closeTarget(fl)
+		l.dialFailed(fl, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(fl.addrs[fl.next-1]), Err: os.NewSyscallError("connect", e)})
+		l.dial(fl)
+		return false
 	}
 	fl.connecting = false
-	l.closeTarget(fl)
-	l.dialFailed(fl, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(fl.addrs[fl.next-1]), Err: os.NewSyscallError("connect", err)})
-	l.dial(fl)
-	return false
+	d.off += n
+	d.n += int64(n)
+	fl.active = true
+	if d.off < d.end {
+		fl.ready[1] &^= canWrite
+	} else {
+		l.putBuf(d.buf)
+		d.buf = nil
+	}
+	return true
 }
 
 // closeTarget closes the target's socket of a flow still connecting.
@@ -684,6 +727,10 @@ func (l *loop) event(ev syscall.EpollEvent) {
 		return // ended earlier in this batch
 	}
 	fl := l.byFD[fd]
+	if fl.lis != nil {
+		l.accept(fl.lis)
+		return
+	}
 	i := 0
 	if fl.fd[1] == fd {
 		i = 1

@@ -61,13 +61,6 @@ func rawShutdownWrite(fd int) syscall.Errno {
 	return e
 }
 
-func rawSockOpt(fd, level, opt int) (int, syscall.Errno) {
-	var v int32
-	l := uint32(4)
-	_, _, e := syscall.RawSyscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
-	return int(v), e
-}
-
 func rawSetSockOpt(fd, level, opt, v int) syscall.Errno {
 	x := int32(v)
 	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&x)), 4, 0)
