@@ -23,9 +23,9 @@ import (
 // key, as a map reads a group and then the key's bytes. A wildcard probe is
 // made only for suffixes whose length some wildcard has, one probe a suffix
 // tried, and a suffix's hash is finished from the blocks of the name's
-// (two multiplications), so that a wildcard hit costs about what a map
-// lookup of the suffix does, plus the absent exact name's control word. A
-// name already in routing form (lowercase, no trailing dot, as
+// (two multiplications): a wildcard hit costs the name's hash, the absent
+// exact name's control word and a probe for each suffix tried. A name
+// already in routing form (lowercase, no trailing dot, as
 // [github.com/drawbridge-go/drawbridge/sni.Hello.ServerName] gives it) is
 // never copied or lowercased.
 // Its cost does not grow with the table, and it allocates nothing.
@@ -363,20 +363,20 @@ func (t *Table) MatchIndex(serverName string) int {
 				g := h.group(hv)
 				c := h.ctrl[g]
 				x := c ^ hv>>57*ones
-				m := (x - ones) &^ x & empty
-				if m != 0 && len(sfx) >= 8 && len(sfx) <= inlineLen {
+				tags := (x - ones) &^ x & empty
+				if tags != 0 && len(sfx) >= 8 && len(sfx) <= inlineLen {
 					// As for the exact name.
-					s, ns := &h.slots[g*8+uint64(bits.TrailingZeros64(m)/8)], len(sfx)
+					s, ns := &h.slots[g*8+uint64(bits.TrailingZeros64(tags)/8)], len(sfx)
 					key := unsafeString(s.key[:])
 					var d uint64
-					for i := 0; i < ns-8; i += 8 {
-						d |= load8(key, i) ^ load8(sfx, i)
+					for j := 0; j < ns-8; j += 8 {
+						d |= load8(key, j) ^ load8(sfx, j)
 					}
 					if int(s.n) == ns && d|(load8(key, ns-8)^load8(sfx, ns-8)) == 0 {
 						return int(s.route)
 					}
 				}
-				if m != 0 || c&empty == 0 {
+				if tags != 0 || c&empty == 0 {
 					if r := h.find(g, c, hv, sfx); r >= 0 {
 						return int(r)
 					}
