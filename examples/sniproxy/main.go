@@ -24,6 +24,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,7 +165,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 			return err
 		}
 		adminAddr = aln.Addr()
-		admin := &http.Server{Handler: metrics(srv), ReadHeaderTimeout: 5 * time.Second}
+		admin := &http.Server{Handler: metricsHandler(srv), ReadHeaderTimeout: 5 * time.Second}
 		go admin.Serve(aln)
 		defer admin.Close()
 	}
@@ -190,7 +191,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(proxy,
 }
 
 // metrics serves srv's counters in the Prometheus text format.
-func metrics(srv *proxy.Server) http.Handler {
+func metricsHandler(srv *proxy.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s := srv.Stats()
 		for _, m := range []struct {
@@ -208,6 +209,14 @@ func metrics(srv *proxy.Server) http.Handler {
 			{`bytes_total{direction="down"}`, s.BytesDown},
 		} {
 			fmt.Fprintf(w, "sniproxy_%s %d\n", m.name, m.v)
+		}
+		// The memory the Go runtime holds from the system: what it mapped
+		// less what it gave back. Unlike RSS, it does not drop while freed
+		// memory is being returned in the background.
+		ms := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+		metrics.Read(ms)
+		if ms[0].Value.Kind() == metrics.KindUint64 && ms[1].Value.Kind() == metrics.KindUint64 {
+			fmt.Fprintf(w, "sniproxy_go_memory_held_bytes %d\n", ms[0].Value.Uint64()-ms[1].Value.Uint64())
 		}
 	})
 }

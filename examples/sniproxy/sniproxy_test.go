@@ -380,7 +380,7 @@ func TestBaseline(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"sniproxy_connections_accepted_total 1001\n", "sniproxy_sessions_total 1001\n", "sniproxy_connections_active 0\n"} {
+	for _, want := range []string{"sniproxy_connections_accepted_total 1001\n", "sniproxy_sessions_total 1001\n", "sniproxy_connections_active 0\n", "sniproxy_go_memory_held_bytes "} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
 		}

@@ -28,6 +28,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,9 +94,10 @@ func check(err error) {
 
 // proc is a proxy under test.
 type proc struct {
-	name string
-	addr string
-	cmd  *exec.Cmd
+	name  string
+	addr  string
+	admin string // sniproxy's metrics endpoint
+	cmd   *exec.Cmd
 }
 
 func run(ctx context.Context) error {
@@ -114,7 +116,7 @@ func run(ctx context.Context) error {
 	for i := range names {
 		names[i] = fmt.Sprintf("host%d.example.com", i)
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(5) // HAProxy, both sniproxies, their admin endpoints
 	if err != nil {
 		return err
 	}
@@ -170,11 +172,12 @@ backend be_none
 	procs := []*proc{ha}
 	for i, name := range []string{"sniproxy, event loops", "sniproxy, goroutines"} {
 		args := []string{"-c", *proxyCPU, bin, "-routes", filepath.Join(dir, "routes.yaml"), "-log-level", "warn",
-			"-max-conns", "20000", "-listen", fmt.Sprintf("127.0.0.1:%d", ports[1+i])}
+			"-max-conns", "20000", "-listen", fmt.Sprintf("127.0.0.1:%d", ports[1+i]), "-admin", fmt.Sprintf("127.0.0.1:%d", ports[3+i])}
 		if i == 1 {
 			args = append(args, "-portable")
 		}
-		gp := &proc{name: name, addr: fmt.Sprintf("127.0.0.1:%d", ports[1+i]), cmd: exec.Command("taskset", args...)}
+		gp := &proc{name: name, addr: fmt.Sprintf("127.0.0.1:%d", ports[1+i]), admin: fmt.Sprintf("127.0.0.1:%d", ports[3+i]),
+			cmd: exec.Command("taskset", args...)}
 		if *gogc != "" {
 			gp.cmd.Env = append(os.Environ(), "GOGC="+*gogc)
 		}
@@ -213,6 +216,40 @@ backend be_none
 	loadBefore := loadavg()
 	fmt.Fprintf(os.Stderr, "load before: %s\n", loadBefore)
 
+	// Idle sessions first, while the processes hold nothing from earlier
+	// load (a Go process returns freed memory to the system for a while
+	// after a burst, which would hide the sessions' cost): RSS and
+	// descriptors, one proxy at a time, in rounds that each open -idle more
+	// sessions and keep the earlier ones open, so that memory freed by an
+	// earlier round cannot serve a later one.
+	rss, fds, goMem := map[*proc][]float64{}, map[*proc][]float64{}, map[*proc][]float64{}
+	for _, p := range procs {
+		settle(p.cmd.Process.Pid)
+		var held []net.Conn
+		for r := 0; r < *idleRuns && ctx.Err() == nil; r++ {
+			r0, f0, g0 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid), goHeld(p.admin)
+			conns, err := openIdle(p.addr, hellos, *idle)
+			held = append(held, conns...)
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return fmt.Errorf("%s idle sessions: %w", p.name, err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			r1, f1, g1 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid), goHeld(p.admin)
+			rss[p] = append(rss[p], float64(r1-r0)/float64(*idle))
+			if p.admin != "" {
+				goMem[p] = append(goMem[p], float64(g1-g0)/1024/float64(*idle))
+			}
+			fds[p] = append(fds[p], float64(f1-f0)/float64(*idle))
+			fmt.Fprintf(os.Stderr, "%s: RSS %d -> %d KiB, fds %d -> %d with %d more idle sessions, load %s\n", p.name, r0, r1, f0, f1, *idle, loadavg())
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		time.Sleep(time.Second)
+	}
 	// Connection rate and CPU per connection, interleaved: each round runs
 	// every proxy once, in an order that rotates and reverses.
 	type rateRes struct{ cps, us, user, noise float64 }
@@ -275,34 +312,6 @@ backend be_none
 		}
 	}
 
-	// Idle sessions: RSS and descriptors, one proxy at a time, in rounds
-	// that each open -idle more sessions and keep the earlier ones open, so
-	// that memory freed by an earlier round cannot serve a later one.
-	rss, fds := map[*proc][]float64{}, map[*proc][]float64{}
-	for _, p := range procs {
-		settle(p.cmd.Process.Pid)
-		var held []net.Conn
-		for r := 0; r < *idleRuns && ctx.Err() == nil; r++ {
-			r0, f0 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
-			conns, err := openIdle(p.addr, hellos, *idle)
-			held = append(held, conns...)
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return fmt.Errorf("%s idle sessions: %w", p.name, err)
-			}
-			time.Sleep(500 * time.Millisecond)
-			r1, f1 := rssOf(p.cmd.Process.Pid), fdsOf(p.cmd.Process.Pid)
-			rss[p] = append(rss[p], float64(r1-r0)/float64(*idle))
-			fds[p] = append(fds[p], float64(f1-f0)/float64(*idle))
-			fmt.Fprintf(os.Stderr, "%s: RSS %d -> %d KiB, fds %d -> %d with %d more idle sessions, load %s\n", p.name, r0, r1, f0, f1, *idle, loadavg())
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		time.Sleep(time.Second)
-	}
 	fmt.Fprintf(os.Stderr, "load after: %s\n", loadavg())
 
 	// The table.
@@ -320,20 +329,20 @@ backend be_none
 		*rounds, *slice, *workers, discarded, *noise, max(*rounds/2, 3), *short, *splice, *idleRuns, *idle, *genCPU, *proxyCPU, *hosts, loadBefore, loadavg())
 	fmt.Println("Each cell: the median of the rounds, [their range]; × is the ratio to HAProxy's median (CPU: the median of the per-round ratios, with their range).")
 	fmt.Println()
-	fmt.Println("| | conn/s (k=64) | proxy CPU µs/conn | × | user share | added latency k=1 (µs) | × | bulk MiB/s | × | RSS per idle session (KiB) | × | fds per idle session |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| direct to backend | – | – | | – | (%s) | | %s | | – | | – |\n", spread(lat["direct"], "%.0f"), spread(bulk["direct"], "%.0f"))
+	fmt.Println("| | conn/s (k=64) | proxy CPU µs/conn | × | user share | added latency k=1 (µs) | × | bulk MiB/s | × | RSS per idle session (KiB) | × | Go memory held per idle session (KiB) | fds per idle session |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| direct to backend | – | – | | – | (%s) | | %s | | – | | – | – |\n", spread(lat["direct"], "%.0f"), spread(bulk["direct"], "%.0f"))
 	for _, p := range procs {
 		var cpuRatio []float64
 		for i := range rate[p] {
 			cpuRatio = append(cpuRatio, rate[p][i].us/rate[ha][i].us)
 		}
 		x := func(v, h []float64) string { return fmt.Sprintf("%.2f", medianF(v)/medianF(h)) }
-		fmt.Printf("| %s | %s | %s | %s | %.0f%% | %s | %s | %s | %s | %s | %s | %s |\n", p.name,
+		fmt.Printf("| %s | %s | %s | %s | %.0f%% | %s | %s | %s | %s | %s | %s | %s | %s |\n", p.name,
 			spread(col(p, cps), "%.0f"), spread(col(p, us), "%.1f"), spread(cpuRatio, "%.2f"), medianF(col(p, user)),
 			spread(added[p.name], "%.0f"), x(added[p.name], added[ha.name]),
 			spread(bulk[p.name], "%.0f"), x(bulk[p.name], bulk[ha.name]),
-			spread(rss[p], "%.1f"), x(rss[p], rss[ha]), spread(fds[p], "%.2f"))
+			spread(rss[p], "%.1f"), x(rss[p], rss[ha]), spread(goMem[p], "%.2f"), spread(fds[p], "%.2f"))
 	}
 
 	if *straceN > 0 {
@@ -675,6 +684,28 @@ func settle(pid int) {
 		}
 		prev = r
 	}
+}
+
+// goHeld reads sniproxy's sniproxy_go_memory_held_bytes from its metrics
+// endpoint; 0 without one.
+func goHeld(admin string) int64 {
+	if admin == "" {
+		return 0
+	}
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, "sniproxy_go_memory_held_bytes "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func fdsOf(pid int) int {
