@@ -54,14 +54,19 @@
 // and then the copy both ways. The goroutines that read hellos and dial
 // targets are reused for a second.
 //
-// On Linux, an established session is then handed to one of a few event
-// loops (one per GOMAXPROCS, at most 8): each is an epoll instance in
-// edge-triggered mode, parked in the runtime's poller while nothing moves.
-// A loop reads small exchanges through pooled buffers, held only while a
-// write waits, and splices a direction through a pipe of its own once it
-// has read two full buffers in a row. An idle session holds no goroutine,
-// no buffer and no pipe: two descriptors and a few hundred bytes. Half-close
-// is kept, and idle sessions are closed by a sweep once an idle period.
+// On Linux, a few event loops (one per GOMAXPROCS, at most 8), each an
+// epoll instance in edge-triggered mode parked in the runtime's poller
+// while nothing moves, do all of it for a *net.TCPListener: accept, read
+// the hello into a pooled buffer, route, connect with a non-blocking
+// socket and write the header and the hello right after connect, as
+// HAProxy does. A target given by host name is dialed by a goroutine and
+// the session handed back; so is every session from a listener of another
+// kind (a proxyproto.Listener), once its hello is read. A loop copies small
+// exchanges through pooled buffers, held only while a write waits, and
+// splices a direction through a pipe of its own once it has read two full
+// buffers in a row. An idle session holds no goroutine, no buffer and no
+// pipe: two descriptors and a few hundred bytes. Half-close is kept, and
+// idle sessions are closed by a sweep once an idle period.
 //
 // Elsewhere, or with [Server.Portable], two goroutines copy each session,
 // one per direction, small exchanges through pooled buffers taken once the

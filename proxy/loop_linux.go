@@ -18,17 +18,27 @@ import (
 	"github.com/drawbridge-go/drawbridge/sni"
 )
 
-// The event loops of the Linux data path. A session is read, routed and
-// dialed on a goroutine as on every system; then its two sockets are handed
-// to one of a few loops (one per P, at most maxLoops), each an epoll
-// instance of its own in edge-triggered mode. A loop is a goroutine that
-// parks in the runtime's poller, where its epoll descriptor is registered,
-// so it costs nothing while no session moves, and holds for each session
-// only a flow: two descriptors and their state. Small exchanges go through
-// a pooled buffer held only while a write waits; a direction that reads two
-// full buffers in a row is then spliced through a pipe of its own. Half-close
-// is kept (shutdown(SHUT_WR) once a side ended), and idle sessions are
-// closed by a sweep once an idle period.
+// The event loops of the Linux data path: a few loops (one per P, at most
+// maxLoops), each an epoll instance of its own in edge-triggered mode. A
+// loop is a goroutine that parks in the runtime's poller, where its epoll
+// descriptor is registered, so it costs nothing while no session moves.
+//
+// From a *net.TCPListener, a loop accepts (a duplicate of the listener's
+// descriptor is in its epoll instance), reads the ClientHello into a pooled
+// buffer under the hello timeout, calls Route, connects to the target's
+// first address with a raw non-blocking socket (dial timeout, next address
+// on failure) and writes the PROXY header and the hello at once, as HAProxy
+// does. A target given by host name, or a listener of another kind, goes
+// through goroutines up to the relay, whose sockets are then handed over.
+//
+// For each session a loop holds a flow: two descriptors and their state.
+// Small exchanges go through a pooled buffer held only while a write waits;
+// a direction that reads two full buffers in a row is then spliced through
+// a pipe of its own. Half-close is kept (shutdown(SHUT_WR) once a side
+// ended), and idle sessions are closed by a sweep once an idle period.
+// Timeouts of the hello and of connection attempts are queues in the loop,
+// in order since each kind has one duration; the loop's deadline is the
+// earliest of them and the next sweep.
 
 // maxLoops caps the number of loops.
 const maxLoops = 8

@@ -62,13 +62,13 @@ type Server struct {
 	// MaxConns caps the connections open at once; past it, new ones wait in
 	// the listen backlog. Zero means no cap.
 	MaxConns int
-	// Portable copies every session with two goroutines, one per
-	// direction, as on systems other than Linux. By default on Linux, once a
-	// session is established (hello read, target dialed, PROXY header and
-	// hello sent), its two sockets are handed to one of a few epoll loops
-	// (one per GOMAXPROCS, at most 8) that keep no goroutine, no buffer and
-	// no pipe for an idle session; [Server.Shutdown] and [Server.Close] end
-	// them.
+	// Portable serves every connection with goroutines, as on systems
+	// other than Linux: one reads the hello and dials, then two copy, one
+	// per direction. By default on Linux, a few epoll loops (one per
+	// GOMAXPROCS, at most 8) accept from a *net.TCPListener, read hellos,
+	// connect to targets given by address, and relay every session, with no
+	// goroutine, no buffer and no pipe for an idle one; see the package
+	// documentation. [Server.Shutdown] and [Server.Close] end the loops.
 	Portable bool
 	// Logger receives a record per connection: Info for a relayed session
 	// when it ends, Warn for a refused connection (bad hello, no route, no
