@@ -274,6 +274,14 @@ func (pl *planner) exportTo() {
 	for i := range pl.out.Routes {
 		if h := pl.out.Routes[i].Gateway; h != nil {
 			h.ExportTo = export(h.Namespace, mesh[h.VirtualService])
+			if mesh[h.VirtualService] {
+				// Where the VirtualService is seen, its destinations must
+				// be too (Istio's analyzer IST0101 looks them up in the
+				// namespaces it is exported to).
+				for _, d := range h.Destinations {
+					meshBackends[d.Backend] = true
+				}
+			}
 		}
 	}
 	for i := range gp.Backends {

@@ -12,7 +12,9 @@ import (
 // namespacedEdge is a gateway in its own namespace, its Gateway in another,
 // and routes and backends in the applications' namespaces: short service
 // hosts, a DestinationRule for a Kubernetes Service, a ServiceEntry of
-// static servers, an external host, and a route sidecars use too.
+// static servers, an external host, and routes sidecars use too (one to
+// the external host, whose ServiceEntry must then be seen wherever the
+// VirtualService is).
 const namespacedEdge = `
 gateway:
   namespace: gateways
@@ -26,6 +28,7 @@ routes:
 - {name: blog, listener: web, hosts: [blog.example.com], backend: blog, namespace: blog}
 - {name: pass, listener: tls, hosts: [pass.example.com], terminateAt: backend, backend: static, namespace: shop}
 - {name: mesh, listener: web, hosts: [cart.example.com], backend: cart, meshBackend: cart, namespace: shop}
+- {name: news, listener: web, hosts: [news.example.com], backend: blog, meshBackend: cart, namespace: blog}
 backends:
 - {name: shop, service: {host: front, port: 8443}, namespace: shop, tls: {caFile: /etc/ca.pem}}
 - {name: cart, service: {host: cart.shop.svc.cluster.local, port: 8443}, tls: {caFile: /etc/ca.pem}}
@@ -58,6 +61,7 @@ func TestRouteNamespacesTranslate(t *testing.T) {
 		{Request{Port: 80, Host: "legacy.example.com", Path: "/"}, "outbound|8443||front.shop.svc.cluster.local", "shop.example.com"},
 		{Request{Port: 80, Host: "blog.example.com", Path: "/"}, "outbound|443||blog.example.net", "blog.example.com"},
 		{Request{Port: 80, Host: "cart.example.com", Path: "/"}, "outbound|8443||cart.shop.svc.cluster.local", "cart.example.com"},
+		{Request{Port: 80, Host: "news.example.com", Path: "/"}, "outbound|443||blog.example.net", "blog.example.com"},
 		{Request{Port: 443, TLS: true, SNI: "pass.example.com"}, "outbound|8443||static.statics.svc.cluster.local", ""},
 	} {
 		res := g.Call(tc.req)
