@@ -131,9 +131,12 @@ func run(ctx context.Context) error {
 	if *splice {
 		spliceOpt = "  option splice-auto\n"
 	}
+	// maxconn 7000: with splice-auto, HAProxy reserves descriptors for
+	// pipes too (maxpipes defaults to maxconn/4), and must stay under the
+	// 20,000 descriptors a process may have here.
 	cfg := fmt.Sprintf(`global
   nbthread 1
-  maxconn 8000
+  maxconn 7000
 defaults
   mode tcp
   timeout connect 5s
