@@ -152,7 +152,15 @@ func (k *compiler) gateway() {
 		}
 		return
 	}
-	spec := &GatewaySpec{GatewayClassName: ClassName, Listeners: k.ls}
+	spec := &GatewaySpec{GatewayClassName: ClassName, Listeners: k.ls[:min(len(k.ls), MaxListeners)]}
+	for i := MaxListeners; i < len(k.ls); i += MaxListeners {
+		// The listeners past a Gateway's room, in ListenerSets of the
+		// Gateway's namespace.
+		spec.AllowedListeners = &AllowedListeners{Namespaces: &RouteNamespaces{From: "Same"}}
+		k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindListenerSet,
+			Metadata: Metadata{Name: k.listenerSet(i), Namespace: k.ns},
+			Spec:     &ListenerSetSpec{ParentRef: ListenerSetParent{Name: k.gw}, Listeners: k.ls[i:min(len(k.ls), i+MaxListeners)]}})
+	}
 	if a := k.res.InfrastructureAnnotations; a != nil {
 		spec.Infrastructure = &Infrastructure{Annotations: maps.Clone(a)}
 	}
@@ -183,6 +191,15 @@ func (k *compiler) gateway() {
 	}
 	k.res.Service = k.gw + "-" + ClassName
 	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindGateway, Metadata: Metadata{Name: k.gw, Namespace: k.ns}, Spec: spec})
+}
+
+// listenerSet is the name of the ListenerSet holding listener li, or ""
+// for a listener of the Gateway itself.
+func (k *compiler) listenerSet(li int) string {
+	if li < MaxListeners {
+		return ""
+	}
+	return k.gw + "-listeners-" + strconv.Itoa(li/MaxListeners)
 }
 
 // listeners turns each gateway server into one listener per host (a
@@ -250,9 +267,6 @@ func (k *compiler) listeners() error {
 			k.byServer[si] = append(k.byServer[si], len(k.ls))
 			k.ls = append(k.ls, l)
 		}
-	}
-	if len(k.ls) > 64 {
-		return &Error{"routes", fmt.Sprintf("the Gateway would need %d listeners (one per gateway host and port); a Gateway API Gateway has at most 64", len(k.ls))}
 	}
 	return nil
 }

@@ -106,8 +106,11 @@
 // a TLSRoute needs named hostnames), client certificates (the Gateway
 // API's frontend validation takes a CA ConfigMap the model does not name),
 // gateway.service.unprivilegedPorts (Istio's pods bind the listener ports
-// themselves), more than 64 listeners, and one gateway port carrying both
-// HTTP and TLS or TCP listeners.
+// themselves), and one gateway port carrying both HTTP and TLS or TCP
+// listeners. A Gateway holds 64 listeners: the listeners past them go to
+// ListenerSets ("<gateway>-listeners-<n>", standard in v1.6) of the
+// Gateway's namespace, which the Gateway admits (allowedListeners Same)
+// and the routes of their hosts attach to.
 //
 // A plan whose routes all hand their traffic to a gateway configured
 // elsewhere has no Gateway to write; a warning then gives the annotation

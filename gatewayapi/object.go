@@ -13,6 +13,7 @@ const (
 	CoreV1    = "v1"
 
 	KindGateway        = "Gateway"
+	KindListenerSet    = "ListenerSet"
 	KindHTTPRoute      = "HTTPRoute"
 	KindTLSRoute       = "TLSRoute"
 	KindTCPRoute       = "TCPRoute"
@@ -50,9 +51,31 @@ type Metadata struct {
 
 // GatewaySpec is the spec of a Gateway.
 type GatewaySpec struct {
-	GatewayClassName string          `json:"gatewayClassName"`
-	Listeners        []Listener      `json:"listeners"`
-	Infrastructure   *Infrastructure `json:"infrastructure,omitempty"`
+	GatewayClassName string            `json:"gatewayClassName"`
+	Listeners        []Listener        `json:"listeners"`
+	AllowedListeners *AllowedListeners `json:"allowedListeners,omitempty"`
+	Infrastructure   *Infrastructure   `json:"infrastructure,omitempty"`
+}
+
+// MaxListeners is the most listeners a Gateway or a ListenerSet holds.
+const MaxListeners = 64
+
+// AllowedListeners says which namespaces' ListenerSets may add listeners
+// to a Gateway.
+type AllowedListeners struct {
+	Namespaces *RouteNamespaces `json:"namespaces"`
+}
+
+// ListenerSetSpec is the spec of a ListenerSet: listeners added to the
+// Gateway of ParentRef.
+type ListenerSetSpec struct {
+	ParentRef ListenerSetParent `json:"parentRef"`
+	Listeners []Listener        `json:"listeners"`
+}
+
+// ListenerSetParent names the Gateway of a ListenerSet, in its namespace.
+type ListenerSetParent struct {
+	Name string `json:"name"`
 }
 
 // Infrastructure is what Istio copies to the resources it deploys for a
@@ -128,8 +151,11 @@ type LabelSelectorRequirement struct {
 	Values   []string `json:"values,omitempty"`
 }
 
-// ParentRef attaches a route to a listener (SectionName) of a Gateway.
+// ParentRef attaches a route to a listener (SectionName) of a Gateway, or
+// of a ListenerSet (Group and Kind set).
 type ParentRef struct {
+	Group       string `json:"group,omitempty"`
+	Kind        string `json:"kind,omitempty"`
 	Name        string `json:"name"`
 	Namespace   string `json:"namespace,omitempty"`
 	SectionName string `json:"sectionName,omitempty"`
@@ -260,7 +286,7 @@ type GrantTo struct {
 
 // kindOrder is the order objects are written in: the Gateway and what it
 // reads first, then the routes, then the grants.
-var kindOrder = []string{KindConfigMap, KindGateway, KindHTTPRoute, KindTLSRoute, KindTCPRoute, KindReferenceGrant}
+var kindOrder = []string{KindConfigMap, KindGateway, KindListenerSet, KindHTTPRoute, KindTLSRoute, KindTCPRoute, KindReferenceGrant}
 
 // SortObjects sorts objs by kind (in the order above), namespace and name.
 func SortObjects(objs []Object) {

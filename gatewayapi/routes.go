@@ -87,6 +87,9 @@ func (k *compiler) refs(idx []int, ns string) []ParentRef {
 	out := make([]ParentRef, len(idx))
 	for i, li := range idx {
 		out[i] = ParentRef{Name: k.gw, SectionName: k.ls[li].Name}
+		if set := k.listenerSet(li); set != "" {
+			out[i].Group, out[i].Kind, out[i].Name = Group, KindListenerSet, set
+		}
 		if ns != k.ns {
 			out[i].Namespace = k.ns
 		}

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/drawbridge-go/drawbridge/internal/conformance"
 	"github.com/drawbridge-go/drawbridge/internal/golden"
 	"github.com/drawbridge-go/drawbridge/internal/routegen"
+	"github.com/drawbridge-go/drawbridge/route"
 )
 
 var loadGatewayAPI = sync.OnceValues(func() (*conformance.Validator, error) {
@@ -159,5 +161,41 @@ func TestGatewayAPIGenerated(t *testing.T) {
 		if kinds[k] == 0 && n >= 300 {
 			t.Errorf("no generated %s validated", k)
 		}
+	}
+}
+
+// TestGatewayAPIListenerSets validates a gateway with more hosts than a
+// Gateway holds listeners: the Gateway, its ListenerSets and the routes
+// attached to them.
+func TestGatewayAPIListenerSets(t *testing.T) {
+	v := gatewayAPIValidator(t)
+	c := &route.Config{
+		Name:      "many",
+		Gateway:   &route.Gateway{RoutesNamespace: "web"},
+		Listeners: []route.Listener{{Name: "https", Port: 443, Protocol: route.HTTPS, TLS: &route.ListenerTLS{CredentialName: "cert"}}},
+		Backends:  []route.Backend{{Name: "app", Service: &route.Service{Host: "app.apps.svc.cluster.local", Port: 8080}}},
+	}
+	for i := range 150 {
+		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("r%d", i), Listener: "https", Hosts: []string{fmt.Sprintf("h%03d.example.com", i)}, Backend: "app"})
+	}
+	res, err := gatewayapi.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := 0
+	for _, o := range res.Objects {
+		if o.Kind == gatewayapi.KindListenerSet {
+			sets++
+		}
+	}
+	if sets != 2 {
+		t.Fatalf("%d ListenerSets; want 2", sets)
+	}
+	stream, err := res.AppendYAML(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.ValidateStream(stream); err != nil {
+		t.Errorf("the API server would refuse:\n%v", err)
 	}
 }

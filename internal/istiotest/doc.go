@@ -32,9 +32,11 @@
 // Istio deploys for the Gateway (in its namespace, labelled
 // gateway.networking.k8s.io/gateway-name, behind the Service
 // "<name>-istio" with the listeners' ports), annotated with the
-// Gateway's spec.infrastructure.annotations. The fake cluster's TLSRoute
-// and TCPRoute CRDs are marked as Gateway API v1.6.3: Istio ignores those
-// kinds below a minimum bundle version.
+// Gateway's spec.infrastructure.annotations; ListenerSets add listeners
+// to it. The fake cluster's TLSRoute and TCPRoute CRDs are marked as
+// Gateway API v1.6.3 (Istio ignores those kinds below a minimum bundle
+// version) and a ListenerSet CRD is added; Load waits until Istio has
+// translated the objects of those kinds.
 //
 // # Asking
 //

@@ -1,6 +1,7 @@
 package istiotest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,5 +154,48 @@ func TestRouteNamespacesGatewayAPI(t *testing.T) {
 	}
 	for _, s := range m.XDS {
 		t.Errorf("xds: %s", s)
+	}
+}
+
+// TestListenerSetsGatewayAPI: a gateway with more hosts than a Gateway
+// holds listeners ends the requests for hosts of its Gateway and of its
+// ListenerSets as the Istio form does.
+func TestListenerSetsGatewayAPI(t *testing.T) {
+	c := &route.Config{
+		Name:      "many",
+		Gateway:   &route.Gateway{},
+		Listeners: []route.Listener{{Name: "https", Port: 443, Protocol: route.HTTPS, TLS: &route.ListenerTLS{CredentialName: "cert"}}},
+		Backends: []route.Backend{
+			{Name: "a", Service: &route.Service{Host: "a.apps.svc.cluster.local", Port: 8080}},
+			{Name: "b", Service: &route.Service{Host: "b.apps.svc.cluster.local", Port: 8080}},
+		},
+	}
+	for i := range 140 {
+		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("r%d", i), Listener: "https", Hosts: []string{fmt.Sprintf("h%03d.example.com", i)}, Backend: []string{"a", "b"}[i%2]})
+	}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := gatewayapi.CompilePlan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := res.AppendYAML(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := writeTiers(t, p)
+	ig, gg := Load(t, w.istio, w.opts), Load(t, y, Options{})
+	for _, i := range []int{0, 63, 64, 101, 128, 139} {
+		h := fmt.Sprintf("h%03d.example.com", i)
+		req := Request{Port: 443, TLS: true, SNI: h, Host: h, Path: "/"}
+		want, got := ig.Call(req), gg.Call(req)
+		if want.Cluster == "" {
+			t.Errorf("%s: the Istio form reaches no cluster (%s)", h, want.Error)
+		}
+		for _, d := range sameEnd(req, want, got) {
+			t.Errorf("%s: %s", h, d)
+		}
 	}
 }

@@ -129,6 +129,7 @@ type stream struct {
 	kube           [][]byte
 	gatewayAPI     *apiGateway
 	kubeNamespaces []string // the namespaces of the Gateway API objects
+	apiCounts
 }
 
 func readStream(data []byte, namespace string, labels map[string]string) (*stream, error) {
