@@ -1,7 +1,9 @@
 // Command loadtest runs the same workload against examples/sniproxy, on its
 // Linux event loops and with -portable (two goroutines a session), and
 // against HAProxy 2.6 (tcp mode, req.ssl_sni routed through a 10,000-host
-// map_str, send-proxy-v2, the same Go backend), all running at once on
+// map_str, send-proxy-v2, the same Go backend) and inetaf/tcpproxy's SNI
+// router (internal/loadpeer, a module of its own; PROXY v1, the only
+// version it sends), all running at once on
 // different loopback ports, and prints a markdown table: each figure is the
 // median of the rounds, with their range, and the ratio to HAProxy's. With
 // -strace N it also counts each proxy's system calls over N connections
@@ -59,6 +61,7 @@ var (
 	gogc     = flag.String("sniproxy-gogc", "", "GOGC for sniproxy (default: Go's, 100)")
 	limit    = flag.Duration("timeout", 15*time.Minute, "give up after this long")
 	straceN  = flag.Int("strace", 0, "count each proxy's system calls over this many connections with strace -f -c (0: do not)")
+	peer     = flag.Bool("tcpproxy", true, "also run inetaf/tcpproxy's SNI router (internal/loadpeer, a module of its own; PROXY v1)")
 	idleRuns = flag.Int("idle-rounds", 3, "rounds of the idle-session figures, each opening -idle more sessions")
 )
 
@@ -116,7 +119,7 @@ func run(ctx context.Context) error {
 	for i := range names {
 		names[i] = fmt.Sprintf("host%d.example.com", i)
 	}
-	ports, err := freePorts(5) // HAProxy, both sniproxies, their admin endpoints
+	ports, err := freePorts(6) // HAProxy, both sniproxies, their admin endpoints, tcpproxy
 	if err != nil {
 		return err
 	}
@@ -173,6 +176,13 @@ backend be_none
 	ha := &proc{name: "HAProxy 2.6", addr: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		cmd: exec.Command("taskset", "-c", *proxyCPU, *haproxy, "-db", "-f", filepath.Join(dir, "haproxy.cfg"))}
 	procs := []*proc{ha}
+	if *peer {
+		if p, err := tcpproxyPeer(ctx, dir, names, be.ln.Addr().String(), ports[5]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: without tcpproxy:", err)
+		} else {
+			procs = append(procs, p)
+		}
+	}
 	for i, name := range []string{"sniproxy, event loops", "sniproxy, goroutines"} {
 		args := []string{"-c", *proxyCPU, bin, "-routes", filepath.Join(dir, "routes.yaml"), "-log-level", "warn",
 			"-max-conns", "20000", "-listen", fmt.Sprintf("127.0.0.1:%d", ports[1+i]), "-admin", fmt.Sprintf("127.0.0.1:%d", ports[3+i])}
@@ -352,6 +362,28 @@ backend be_none
 		return syscallTable(ctx, procs, hellos, dir)
 	}
 	return nil
+}
+
+// tcpproxyPeer builds internal/loadpeer (inetaf/tcpproxy's SNI router) and
+// returns it as a proxy on port, routing names to backend.
+func tcpproxyPeer(ctx context.Context, dir string, names []string, backend string, port int) (*proc, error) {
+	root, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "loadpeer")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join(strings.TrimSpace(string(root)), "internal", "loadpeer")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building internal/loadpeer: %v\n%s", err, out)
+	}
+	hostsFile := filepath.Join(dir, "hosts.txt")
+	if err := os.WriteFile(hostsFile, []byte(strings.Join(append(names, "bulk.example.com"), "\n")+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	return &proc{name: "tcpproxy (inetaf)", addr: addr,
+		cmd: exec.Command("taskset", "-c", *proxyCPU, bin, "-listen", addr, "-hosts", hostsFile, "-backend", backend)}, nil
 }
 
 // interleave returns the order of round r: rotated by r, reversed every
