@@ -74,6 +74,7 @@ func CompilePlan(p *route.Plan) (*Result, error) {
 	if err := k.routes(); err != nil {
 		return nil, err
 	}
+	k.split()
 	k.gateway()
 	k.grants()
 	SortObjects(res.Objects)

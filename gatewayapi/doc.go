@@ -110,7 +110,11 @@
 // listeners. A Gateway holds 64 listeners: the listeners past them go to
 // ListenerSets ("<gateway>-listeners-<n>", standard in v1.6) of the
 // Gateway's namespace, which the Gateway admits (allowedListeners Same)
-// and the routes of their hosts attach to.
+// and the routes of their hosts attach to. A route with more than 16
+// hostnames, or a host with more than 16 rules, is written as several
+// HTTPRoutes ("<route>-<n>" past the first) within the Gateway API's
+// bounds (16 hostnames, 16 rules, 32 parentRefs): Istio merges the rules
+// of a listener hostname from every HTTPRoute and orders them by path.
 //
 // A plan whose routes all hand their traffic to a gateway configured
 // elsewhere has no Gateway to write; a warning then gives the annotation

@@ -66,3 +66,43 @@ func TestListenerSets(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitRoutes checks that a route with more hosts, or a host with more
+// rules, than an HTTPRoute holds is written as several HTTPRoutes within
+// the bounds, each attached to the listeners of its own hosts.
+func TestSplitRoutes(t *testing.T) {
+	c := manyHosts(0)
+	multi := route.Route{Name: "multi", Listener: "https", Backend: "app"}
+	for i := range 40 {
+		multi.Hosts = append(multi.Hosts, fmt.Sprintf("m%02d.example.org", i))
+	}
+	c.Routes = append(c.Routes, multi)
+	for i := range 20 {
+		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("p%d", i), Listener: "https", Hosts: []string{"p.example.org"}, PathPrefix: fmt.Sprintf("/p%02d/", i), Backend: "app"})
+	}
+	res, err := gatewayapi.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range res.Objects {
+		if s, ok := o.Spec.(*gatewayapi.HTTPRouteSpec); ok {
+			got[o.Metadata.Name] = fmt.Sprintf("%d hosts %d parents %d rules", len(s.Hostnames), len(s.ParentRefs), len(s.Rules))
+			for _, p := range s.ParentRefs {
+				if p.SectionName == "" {
+					t.Errorf("%s: parentRef without sectionName", o.Metadata.Name)
+				}
+			}
+		}
+	}
+	want := map[string]string{
+		"multi":   "16 hosts 16 parents 1 rules",
+		"multi-2": "16 hosts 16 parents 1 rules",
+		"multi-3": "8 hosts 8 parents 1 rules",
+		"p0":      "1 hosts 1 parents 16 rules",
+		"p0-2":    "1 hosts 1 parents 4 rules",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("HTTPRoutes = %v; want %v", got, want)
+	}
+}

@@ -165,8 +165,9 @@ func TestGatewayAPIGenerated(t *testing.T) {
 }
 
 // TestGatewayAPIListenerSets validates a gateway with more hosts than a
-// Gateway holds listeners: the Gateway, its ListenerSets and the routes
-// attached to them.
+// Gateway holds listeners, and routes with more hosts and rules than an
+// HTTPRoute holds: the Gateway, its ListenerSets and the routes attached
+// to them.
 func TestGatewayAPIListenerSets(t *testing.T) {
 	v := gatewayAPIValidator(t)
 	c := &route.Config{
@@ -177,6 +178,15 @@ func TestGatewayAPIListenerSets(t *testing.T) {
 	}
 	for i := range 150 {
 		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("r%d", i), Listener: "https", Hosts: []string{fmt.Sprintf("h%03d.example.com", i)}, Backend: "app"})
+	}
+	// More hostnames and rules than an HTTPRoute holds.
+	multi := route.Route{Name: "multi", Listener: "https", Backend: "app"}
+	for i := range 40 {
+		multi.Hosts = append(multi.Hosts, fmt.Sprintf("m%02d.example.org", i))
+	}
+	c.Routes = append(c.Routes, multi)
+	for i := range 20 {
+		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("p%d", i), Listener: "https", Hosts: []string{"p.example.org"}, PathPrefix: fmt.Sprintf("/p%02d/", i), Backend: "app"})
 	}
 	res, err := gatewayapi.Compile(c)
 	if err != nil {

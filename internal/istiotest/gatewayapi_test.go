@@ -158,8 +158,9 @@ func TestRouteNamespacesGatewayAPI(t *testing.T) {
 }
 
 // TestListenerSetsGatewayAPI: a gateway with more hosts than a Gateway
-// holds listeners ends the requests for hosts of its Gateway and of its
-// ListenerSets as the Istio form does.
+// holds listeners, and routes with more hosts and rules than an HTTPRoute
+// holds, end the requests for hosts of its Gateway and of its
+// ListenerSets, and for every piece of the routes, as the Istio form does.
 func TestListenerSetsGatewayAPI(t *testing.T) {
 	c := &route.Config{
 		Name:      "many",
@@ -172,6 +173,15 @@ func TestListenerSetsGatewayAPI(t *testing.T) {
 	}
 	for i := range 140 {
 		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("r%d", i), Listener: "https", Hosts: []string{fmt.Sprintf("h%03d.example.com", i)}, Backend: []string{"a", "b"}[i%2]})
+	}
+	// More hostnames and rules than an HTTPRoute holds.
+	multi := route.Route{Name: "multi", Listener: "https", Backend: "b"}
+	for i := range 40 {
+		multi.Hosts = append(multi.Hosts, fmt.Sprintf("m%02d.example.org", i))
+	}
+	c.Routes = append(c.Routes, multi)
+	for i := range 20 {
+		c.Routes = append(c.Routes, route.Route{Name: fmt.Sprintf("p%d", i), Listener: "https", Hosts: []string{"p.example.org"}, PathPrefix: fmt.Sprintf("/p%02d/", i), Backend: []string{"a", "b"}[i%2]})
 	}
 	p, err := c.Plan()
 	if err != nil {
@@ -187,9 +197,19 @@ func TestListenerSetsGatewayAPI(t *testing.T) {
 	}
 	w := writeTiers(t, p)
 	ig, gg := Load(t, w.istio, w.opts), Load(t, y, Options{})
+	var reqs []Request
 	for _, i := range []int{0, 63, 64, 101, 128, 139} {
 		h := fmt.Sprintf("h%03d.example.com", i)
-		req := Request{Port: 443, TLS: true, SNI: h, Host: h, Path: "/"}
+		reqs = append(reqs, Request{Port: 443, TLS: true, SNI: h, Host: h, Path: "/"})
+	}
+	for _, h := range []string{"m00.example.org", "m17.example.org", "m39.example.org"} {
+		reqs = append(reqs, Request{Port: 443, TLS: true, SNI: h, Host: h, Path: "/"})
+	}
+	for _, path := range []string{"/p00/x", "/p15/x", "/p16/x", "/p19/"} {
+		reqs = append(reqs, Request{Port: 443, TLS: true, SNI: "p.example.org", Host: "p.example.org", Path: path})
+	}
+	for _, req := range reqs {
+		h := req.Host + req.Path
 		want, got := ig.Call(req), gg.Call(req)
 		if want.Cluster == "" {
 			t.Errorf("%s: the Istio form reaches no cluster (%s)", h, want.Error)
