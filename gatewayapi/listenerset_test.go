@@ -106,3 +106,41 @@ func TestSplitRoutes(t *testing.T) {
 		t.Errorf("HTTPRoutes = %v; want %v", got, want)
 	}
 }
+
+// TestNamesUnique checks that routes whose generated names meet get
+// names of their own: a route named like the redirect route of the
+// gateway's redirect server.
+func TestNamesUnique(t *testing.T) {
+	c := &route.Config{
+		Name:    "edge",
+		Gateway: &route.Gateway{},
+		Listeners: []route.Listener{
+			{Name: "web", Port: 80, Protocol: route.HTTP, RedirectHTTPS: true},
+			{Name: "https", Port: 443, Protocol: route.HTTPS, TLS: &route.ListenerTLS{CredentialName: "cert"}},
+		},
+		Routes: []route.Route{
+			{Name: "edge-redirect", Listener: "web", Hosts: []string{"a.example.com"}, Backend: "app"},
+			{Name: "b", Listener: "https", Hosts: []string{"b.example.com"}, Backend: "app"},
+		},
+		Backends: []route.Backend{{Name: "app", Service: &route.Service{Host: "app.apps.svc.cluster.local", Port: 8080}}},
+	}
+	res, err := gatewayapi.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, o := range res.Objects {
+		key := o.Kind + " " + o.Metadata.Namespace + "/" + o.Metadata.Name
+		if seen[key] {
+			t.Errorf("%s written twice", key)
+		}
+		seen[key] = true
+		if o.Kind == gatewayapi.KindHTTPRoute {
+			names = append(names, o.Metadata.Name)
+		}
+	}
+	if fmt.Sprint(names) != "[b edge-redirect edge-redirect-2]" {
+		t.Errorf("HTTPRoutes %q; want b, edge-redirect and edge-redirect-2", names)
+	}
+}

@@ -24,7 +24,15 @@ func (k *compiler) split() {
 		hostOf[l.Name] = l.Hostname
 	}
 	used := map[string]bool{}
-	for _, o := range k.res.Objects {
+	for i := range k.res.Objects {
+		// Names made of route names ("<route>-redirect-https", "<route>-80",
+		// the redirect Gateway's) may meet another route's: the later
+		// object takes a suffix.
+		o := &k.res.Objects[i]
+		name := o.Metadata.Name
+		for n := 2; used[o.Kind+"/"+o.Metadata.Namespace+"/"+o.Metadata.Name]; n++ {
+			o.Metadata.Name = name + "-" + strconv.Itoa(n)
+		}
 		used[o.Kind+"/"+o.Metadata.Namespace+"/"+o.Metadata.Name] = true
 	}
 	var out []Object
