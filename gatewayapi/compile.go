@@ -103,6 +103,9 @@ func (k *compiler) check() error {
 	if g := k.plan.Config.Gateway; g != nil && g.Service != nil && g.Service.UnprivilegedPorts {
 		return &Error{"gateway.service.unprivilegedPorts", "Istio deploys a Gateway API Gateway with pods that bind every listener port as it is (target port = port): unprivilegedPorts has no Gateway API form"}
 	}
+	if svc := k.gw + "-" + ClassName; len(svc) > 63 {
+		return &Error{"gateway.name", fmt.Sprintf("Istio names the Service and Deployment of a Gateway API Gateway %q, longer than the 63 characters of a Kubernetes name: shorten the Gateway's name", svc)}
+	}
 	for si, s := range k.gp.Servers {
 		if s.Mode == route.TLSMutual {
 			return &Error{k.listenerPath(si) + ".tls.clientCA", "client certificates are verified in the Gateway API by a CA ConfigMap (spec.tls.frontend), which the model does not name: use the Istio form"}

@@ -40,6 +40,15 @@ func TestErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "long Gateway name", path: "gateway.name", detail: "63 characters",
+			c: route.Config{
+				Gateway:   &route.Gateway{Name: strings.Repeat("g", 60)},
+				Listeners: []route.Listener{{Name: "http", Port: 80, Protocol: route.HTTP}},
+				Routes:    []route.Route{{Name: "a", Listener: "http", Hosts: []string{"a.example.com"}, Backend: "app"}},
+				Backends:  svc,
+			},
+		},
+		{
 			name: "unprivileged ports", path: "gateway.service.unprivilegedPorts", detail: "target port",
 			c: route.Config{
 				Gateway:   &route.Gateway{Service: &route.GatewayService{UnprivilegedPorts: true}},

@@ -106,7 +106,8 @@
 // a TLSRoute needs named hostnames), client certificates (the Gateway
 // API's frontend validation takes a CA ConfigMap the model does not name),
 // gateway.service.unprivilegedPorts (Istio's pods bind the listener ports
-// themselves), and one gateway port carrying both HTTP and TLS or TCP
+// themselves), a Gateway name too long for Istio's "<name>-istio"
+// Service, and one gateway port carrying both HTTP and TLS or TCP
 // listeners. A Gateway holds 64 listeners: the listeners past them go to
 // ListenerSets ("<gateway>-listeners-<n>", standard in v1.6) of the
 // Gateway's namespace, which the Gateway admits (allowedListeners Same)
