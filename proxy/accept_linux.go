@@ -128,9 +128,11 @@ func (l *loop) accept(lis *loopListener) {
 				return
 			}
 		}
-		nfd, sa, err := syscall.Accept4(lis.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-		if err == nil {
-			s.startLoopSession(nfd, sa, l)
+		// Raw, as the loop's other calls: entersyscall would also wake
+		// sysmon, which then polls every 20 µs for a millisecond.
+		nfd, peer, err := rawAccept(lis.fd)
+		if err == 0 {
+			s.startLoopSession(nfd, peer, l)
 			continue
 		}
 		if s.slots != nil {
@@ -164,13 +166,9 @@ func (l *loop) resumeAccepts() {
 
 // startLoopSession tracks an accepted socket as a session and hands it to
 // a loop, or closes it when the server is shutting down.
-func (s *Server) startLoopSession(fd int, sa syscall.Sockaddr, from *loop) {
-	ss := &session{srv: s, start: time.Now(), raddr: tcpAddr(sa)}
-	if lsa, err := syscall.Getsockname(fd); err == nil {
-		ss.laddr = tcpAddr(lsa)
-	} else {
-		ss.laddr = &net.TCPAddr{}
-	}
+func (s *Server) startLoopSession(fd int, peer netip.AddrPort, from *loop) {
+	ss := &session{srv: s, start: time.Now(), raddr: net.TCPAddrFromAddrPort(peer),
+		laddr: net.TCPAddrFromAddrPort(rawLocalAddr(fd))}
 	rawSetSockOpt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 	s.mu.Lock()
 	if s.closing {
@@ -191,17 +189,6 @@ func (s *Server) startLoopSession(fd int, sa syscall.Sockaddr, from *loop) {
 	} else {
 		l.add(fl)
 	}
-}
-
-// tcpAddr converts a socket address.
-func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port)))
-	case *syscall.SockaddrInet6:
-		return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port)))
-	}
-	return &net.TCPAddr{}
 }
 
 var errHelloTimeout = errors.New("proxy: ClientHello timeout")

@@ -611,9 +611,9 @@ func (l *loop) register(fl *flow, fd int) error {
 	}
 	l.byFD[fd] = fl
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET, Fd: int32(fd)}
-	if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if e := rawEpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &ev); e != 0 {
 		l.byFD[fd] = nil
-		return os.NewSyscallError("epoll_ctl", err)
+		return os.NewSyscallError("epoll_ctl", e)
 	}
 	return nil
 }
@@ -879,7 +879,7 @@ func (l *loop) newPipe(d *direction) bool {
 	if err := syscall.Pipe2(d.pipe[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
 		return false
 	}
-	syscall.Syscall(syscall.SYS_FCNTL, uintptr(d.pipe[0]), syscall.F_SETPIPE_SZ, pipeSize)
+	syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(d.pipe[0]), syscall.F_SETPIPE_SZ, pipeSize)
 	return true
 }
 
