@@ -275,10 +275,10 @@ func (k *compiler) listeners() error {
 	return nil
 }
 
-// allowedRoutes admits the routes of the namespaces other than the
-// Gateway's that the routes are in (by the kubernetes.io/metadata.name
-// label Kubernetes gives every namespace), or is nil when they are all in
-// the Gateway's.
+// allowedRoutes admits the routes of the namespaces the routes are in
+// and of the Gateway's own (by the kubernetes.io/metadata.name label
+// Kubernetes gives every namespace), or is nil (the Gateway's namespace
+// only) when they are all in the Gateway's.
 func (k *compiler) allowedRoutes() *AllowedRoutes {
 	var nss []string
 	if k.gp.RedirectGateway != "" && k.rns != k.ns {
@@ -291,11 +291,15 @@ func (k *compiler) allowedRoutes() *AllowedRoutes {
 			}
 		}
 	}
+	if len(nss) == 0 {
+		return nil
+	}
+	// Selected namespaces replace the default, the Gateway's own: it is
+	// selected too.
+	nss = append(nss, k.ns)
 	slices.Sort(nss)
 	nss = slices.Compact(nss)
 	switch len(nss) {
-	case 0:
-		return nil
 	case 1:
 		return &AllowedRoutes{Namespaces: &RouteNamespaces{From: "Selector",
 			Selector: &LabelSelector{MatchLabels: map[string]string{namespaceLabel: nss[0]}}}}
