@@ -33,13 +33,22 @@ type Result struct {
 	// deserve a second look; they never stop compilation.
 	Warnings []route.Warning
 	// InfrastructureAnnotations are the annotations Istio copies to the
-	// Gateway's pods (the proxy.istio.io/config gateway topology: PROXY
-	// protocol, numTrustedProxies); they are in the Gateway's
-	// spec.infrastructure. Nil when there is none.
+	// pods it deploys for the Gateway (the proxy.istio.io/config gateway
+	// topology: PROXY protocol, numTrustedProxies); they are in the
+	// Gateway's spec.infrastructure. Nil when there is none, and with an
+	// [ExistingDeployment] (see [Existing.PodAnnotations]).
 	InfrastructureAnnotations map[string]string
-	// Service is the name of the Service Istio creates for the Gateway in
-	// its namespace (the Gateway's name and "-istio"), with one port per
-	// listener port, each on the same target port. Empty without a Gateway.
+	// Deployment is which workload serves the Gateway ([DeploymentOf]).
+	Deployment Deployment
+	// Existing is the existing workload of an [ExistingDeployment]: its
+	// Service and the annotation its pods need. Nil when Istio deploys
+	// the gateway.
+	Existing *Existing
+	// Service is the name of the Service the edge reaches, in the
+	// Gateway's namespace: the one Istio creates for the Gateway (the
+	// Gateway's name and "-istio"), with one port per listener port, each
+	// on the same target port, or the existing workload's
+	// (gateway.service.name). Empty without a Gateway.
 	Service string
 }
 
@@ -62,6 +71,8 @@ func CompilePlan(p *route.Plan) (*Result, error) {
 		return res, nil
 	}
 	k := &compiler{plan: p, gp: p.Gateway, res: res, ns: p.Gateway.Namespace, rns: p.Gateway.RoutesNamespace, gw: p.Gateway.Name}
+	res.Deployment = DeploymentOf(p)
+	k.existing = res.Deployment == ExistingDeployment
 	if err := k.check(); err != nil {
 		return nil, err
 	}
@@ -88,6 +99,8 @@ type compiler struct {
 	// ns is the Gateway's (and its pods') namespace, rns the routes'; gw
 	// the Gateway's name.
 	ns, rns, gw string
+	// existing: the Gateway binds to the model's existing workload.
+	existing bool
 
 	ls []Listener
 	// byServer are the indexes in ls of each server's listeners.
@@ -100,11 +113,16 @@ type compiler struct {
 
 // check refuses what the Gateway API form cannot carry as the model says.
 func (k *compiler) check() error {
-	if g := k.plan.Config.Gateway; g != nil && g.Service != nil && g.Service.UnprivilegedPorts {
-		return &Error{"gateway.service.unprivilegedPorts", "Istio deploys a Gateway API Gateway with pods that bind every listener port as it is (target port = port): unprivilegedPorts has no Gateway API form"}
-	}
-	if svc := k.gw + "-" + ClassName; len(svc) > 63 {
-		return &Error{"gateway.name", fmt.Sprintf("Istio names the Service and Deployment of a Gateway API Gateway %q, longer than the 63 characters of a Kubernetes name: shorten the Gateway's name", svc)}
+	// An existing Service maps its ports to the pods' target ports, which
+	// Istio resolves for a Gateway naming the Service, and has the
+	// model's name.
+	if !k.existing {
+		if g := k.plan.Config.Gateway; g != nil && g.Service != nil && g.Service.UnprivilegedPorts {
+			return &Error{"gateway.service.unprivilegedPorts", "Istio deploys a Gateway API Gateway with pods that bind every listener port as it is (target port = port): unprivilegedPorts has no Gateway API form"}
+		}
+		if svc := k.gw + "-" + ClassName; len(svc) > 63 {
+			return &Error{"gateway.name", fmt.Sprintf("Istio names the Service and Deployment of a Gateway API Gateway %q, longer than the 63 characters of a Kubernetes name: shorten the Gateway's name", svc)}
+		}
 	}
 	for si, s := range k.gp.Servers {
 		if s.Mode == route.TLSMutual {
@@ -168,7 +186,12 @@ func (k *compiler) gateway() {
 	if a := k.res.InfrastructureAnnotations; a != nil {
 		spec.Infrastructure = &Infrastructure{Annotations: maps.Clone(a)}
 	}
-	if svc := k.gp.Service; svc != nil {
+	if k.existing {
+		// Istio deploys nothing: the infrastructure annotations and the
+		// overlay of its Service would reach no pod and no Service.
+		spec.Infrastructure = nil
+		spec.Addresses = []GatewayAddress{serviceAddress(k.res.Service, k.ns)}
+	} else if svc := k.gp.Service; svc != nil {
 		var overlay []string
 		if svc.Type != "" && svc.Type != route.ServiceLoadBalancer {
 			overlay = append(overlay, "  type: "+string(svc.Type))
@@ -189,11 +212,9 @@ func (k *compiler) gateway() {
 			})
 		}
 	}
-	if sel := k.plan.Config.Gateway.Selector; sel != nil {
-		k.res.Warnings = append(k.res.Warnings, route.Warning{Path: "gateway.selector", Detail: fmt.Sprintf(
-			"the Gateway API form's pods are those Istio deploys for Gateway %s, selected by %s=%s, not by the selector", k.gw, GatewayNameLabel, k.gw)})
+	if !k.existing {
+		k.res.Service = k.gw + "-" + ClassName
 	}
-	k.res.Service = k.gw + "-" + ClassName
 	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindGateway, Metadata: Metadata{Name: k.gw, Namespace: k.ns}, Spec: spec})
 }
 
@@ -323,14 +344,26 @@ func sameTLS(a, b *ListenerTLS) bool {
 // those that select the pods name the Gateway instead (targetRefs).
 func (k *compiler) istio() error {
 	cp := *k.plan
-	gp := *k.gp
-	gp.Selector = map[string]string{GatewayNameLabel: k.gw}
-	cp.Gateway = &gp
+	if !k.existing {
+		gp := *k.gp
+		gp.Selector = map[string]string{GatewayNameLabel: k.gw}
+		cp.Gateway = &gp
+	}
 	ir, err := istiocfg.CompilePlan(&cp)
 	if err != nil {
 		return err
 	}
-	k.res.InfrastructureAnnotations = ir.GatewayPodAnnotations
+	if k.existing {
+		// The existing pods carry no gateway-name label: Istio ignores
+		// targetRefs on them, the selector-based objects apply as in the
+		// Istio form.
+		k.res.Existing = &Existing{Service: ir.Service, PodAnnotations: ir.GatewayPodAnnotations}
+		if ir.Service != nil {
+			k.res.Service = ir.Service.Name
+		}
+	} else {
+		k.res.InfrastructureAnnotations = ir.GatewayPodAnnotations
+	}
 	k.res.Certificates = ir.Certificates
 	for _, o := range ir.Objects {
 		switch o.Kind {
@@ -341,7 +374,9 @@ func (k *compiler) istio() error {
 				continue
 			}
 		default:
-			o, _ = targetGateway(o, k.gw)
+			if !k.existing {
+				o, _ = targetGateway(o, k.gw)
+			}
 		}
 		k.res.Istio = append(k.res.Istio, o)
 	}

@@ -70,6 +70,28 @@
 // below 1024). The edge reaches that Service's addresses on the gateway
 // ports of the plan, as it would reach the Istio form's Service.
 //
+// # An existing gateway workload
+//
+// A Config that sets gateway.selector names an existing gateway workload
+// (its pods carry those labels; its Service is gateway.service.name,
+// istio-ingressgateway unless named, in gateway.namespace), and the
+// Gateway uses it: [DeploymentOf] is that one rule, [Result.Deployment]
+// its answer. The Gateway then has spec.addresses
+// [{type: Hostname, value: <service>.<namespace>.svc.cluster.local}],
+// Istio's manual deployment: its deployment controller deploys nothing
+// for a Gateway whose one address is a Hostname, and it gives the
+// Gateway's listeners to the proxies behind that Service in the
+// Gateway's namespace, each listener port being a Service port served on
+// its target port (so gateway.service.unprivilegedPorts holds here).
+// Neither spec.infrastructure annotations nor the ConfigMap overlay of a
+// Service Istio creates reach an existing workload: the topology is the
+// proxy.istio.io/config annotation of its pods and the Service is the
+// model's, both in [Result.Existing], written as in the Istio form
+// (Service manifest, Helm values of the istio/gateway chart). Those pods
+// carry no gateway.networking.k8s.io/gateway-name label, on which Istio
+// ignores policies with targetRefs: the Istio objects that select the
+// pods keep the selector, as in the Istio form.
+//
 // # Istio objects that stay
 //
 // The Gateway API has no kind for some of the model. They stay Istio
@@ -97,9 +119,7 @@
 // defines it (Istio writes derivePort FROM_PROTOCOL_DEFAULT): a request
 // that named a port of its own in Host loses it, where the model keeps it;
 // the https redirects of redirectHTTPS are the usual case, requests on the
-// default port, which both forms send to https://host/. The model's gateway selector selects the
-// Istio form's pods; in this form the pods are those Istio deploys (a
-// warning says so when the Config sets a selector).
+// default port, which both forms send to https://host/.
 //
 // [CompilePlan] returns an [*Error] naming the field for what has no
 // standard-channel form: a TLS route passed through for every host ("*":

@@ -55,6 +55,15 @@ type GatewaySpec struct {
 	Listeners        []Listener        `json:"listeners"`
 	AllowedListeners *AllowedListeners `json:"allowedListeners,omitempty"`
 	Infrastructure   *Infrastructure   `json:"infrastructure,omitempty"`
+	// Addresses name the existing Service of an [ExistingDeployment].
+	Addresses []GatewayAddress `json:"addresses,omitempty"`
+}
+
+// GatewayAddress is an address of a Gateway: with type Hostname, the
+// host of the Service whose workload serves it.
+type GatewayAddress struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
 }
 
 // MaxListeners is the most listeners a Gateway or a ListenerSet holds.
