@@ -53,3 +53,49 @@ func TestScenariosGatewayAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestGatewayAPIExistingWorkload runs edgegen -gateway-api on a route
+// file that sets gateway.selector: the Gateway binds to that existing
+// workload's Service, and its installation files are those of the Istio
+// form.
+func TestGatewayAPIExistingWorkload(t *testing.T) {
+	src := []byte(`name: existing
+gateway:
+  name: edge
+  selector: {istio: ingressgateway}
+  proxyProtocol: native
+  addresses: [192.168.0.50]
+edge: {timeouts: {connect: 5s, client: 30s, server: 30s}}
+listeners:
+- {name: http, port: 80, protocol: HTTP}
+routes:
+- {name: web, listener: http, hosts: [web.example.com], backend: app}
+backends:
+- name: app
+  service: {host: app.default.svc.cluster.local, port: 8000}
+`)
+	ga, _, err := generate(src, "/etc/haproxy/maps", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia, _, err := generate(src, "/etc/haproxy/maps", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(fs []file, name string) []byte {
+		for _, f := range fs {
+			if f.name == name {
+				return f.data
+			}
+		}
+		return nil
+	}
+	if y := get(ga, "gateway-api.yaml"); !bytes.Contains(y, []byte("value: istio-ingressgateway.istio-system.svc.cluster.local")) {
+		t.Errorf("gateway-api.yaml has no address of the existing Service:\n%s", y)
+	}
+	for _, name := range []string{"gateway-service.yaml", "gateway-values.yaml"} {
+		if got, want := get(ga, name), get(ia, name); want == nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the Istio form's:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+}

@@ -28,8 +28,10 @@
 // ReferenceGrants, and the Istio objects the Gateway API has no kind for;
 // certificates.yaml as in the Istio form);
 // Istio then deploys the gateway and creates its Service, so the two
-// installation files are not written. The haproxy.cfg is the same in both
-// forms.
+// installation files are not written, unless the route file sets
+// gateway.selector: the Gateway then binds to that existing workload
+// through its Service (spec.addresses), and the two files are written as
+// in the Istio form for it. The haproxy.cfg is the same in both forms.
 // Without -out, it writes everything to standard output as one txtar archive:
 // each file is introduced by a line "-- name --", so the output reads as a
 // listing and splits back into files with any txtar tool.
@@ -227,6 +229,14 @@ func generate(src []byte, mapDir string, gatewayAPI bool) ([]file, []route.Warni
 			}
 			files = append(files, file{"certificates.yaml", y})
 		}
+		if ex := ga.Existing; ex != nil && ex.Service != nil {
+			// The Gateway binds to the existing workload the model
+			// selects: its Service and the annotation of its pods, as
+			// in the Istio form.
+			if files, err = appendService(files, ex.Service, ex.PodAnnotations); err != nil {
+				return nil, nil, err
+			}
+		}
 		warnings = ga.Warnings
 		if edge != nil {
 			warnings = append(warnings, edge.Warnings...)
@@ -254,22 +264,30 @@ func generate(src []byte, mapDir string, gatewayAPI bool) ([]file, []route.Warni
 		files = append(files, file{"certificates.yaml", y})
 	}
 	if gw.Service != nil {
-		s, err := gw.Service.AppendYAML(nil)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gateway-service.yaml: %w", err)
+		if files, err = appendService(files, gw.Service, gw.GatewayPodAnnotations); err != nil {
+			return nil, nil, err
 		}
-		files = append(files, file{"gateway-service.yaml", s})
-		v, err := istiocfg.AppendChartValues(nil, gw.Service, gw.GatewayPodAnnotations)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gateway-values.yaml: %w", err)
-		}
-		files = append(files, file{"gateway-values.yaml", v})
 	}
 	// The plan's warnings, then what HAProxy's side adds (Lint).
 	if edge != nil {
 		warnings = append(warnings, edge.Warnings...)
 	}
 	return files, dedupe(warnings), nil
+}
+
+// appendService appends the gateway's Service as gateway-service.yaml and
+// as Helm values of the istio/gateway chart, with the annotations of its
+// pods, as gateway-values.yaml.
+func appendService(files []file, svc *istiocfg.Service, podAnnotations map[string]string) ([]file, error) {
+	s, err := svc.AppendYAML(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gateway-service.yaml: %w", err)
+	}
+	v, err := istiocfg.AppendChartValues(nil, svc, podAnnotations)
+	if err != nil {
+		return nil, fmt.Errorf("gateway-values.yaml: %w", err)
+	}
+	return append(files, file{"gateway-service.yaml", s}, file{"gateway-values.yaml", v}), nil
 }
 
 // dedupe drops repeated warnings: both compilers report the route
