@@ -26,6 +26,10 @@ const gatewayNameLabel = "gateway.networking.k8s.io/gateway-name"
 // apiGateway is the Gateway API Gateway of a stream.
 type apiGateway struct {
 	name, namespace string
+	// service is the existing Service a manual Gateway names in
+	// spec.addresses (a Hostname in its namespace), whose pods get its
+	// listeners; empty when Istio deploys the Gateway.
+	service string
 }
 
 // apiCounts count the listeners of the stream's Gateway and ListenerSets,
@@ -60,6 +64,16 @@ func (s *stream) addGatewayAPI(d document) error {
 			return fmt.Errorf("istiotest: two Gateway API Gateways (%s/%s and %s/%s): one gateway under test", s.gatewayAPI.namespace, s.gatewayAPI.name, d.ns, d.name)
 		}
 		s.gatewayAPI = &apiGateway{name: d.name, namespace: d.ns}
+		if addrs := list(dig(d.obj, "spec", "addresses")); len(addrs) == 1 && str(dig(addrs[0], "type")) == "Hostname" {
+			// Istio's manual deployment: it deploys nothing, and gives
+			// the listeners to the pods of this Service, which must be
+			// in the Gateway's namespace.
+			name, rest, _ := strings.Cut(str(dig(addrs[0], "value")), ".")
+			if rest != "" && rest != d.ns+".svc.cluster.local" {
+				return fmt.Errorf("istiotest: Gateway %s/%s: address %q is no Service of its namespace", d.ns, d.name, str(dig(addrs[0], "value")))
+			}
+			s.gatewayAPI.service = name
+		}
 		s.addListeners(d)
 		if v := str(dig(d.obj, "spec", "infrastructure", "annotations", proxyConfigAnnotation)); v != "" && s.proxyConfig == "" {
 			s.proxyConfig, s.podOwner = v, "Gateway "+d.ns+"/"+d.name+" spec.infrastructure"
@@ -115,9 +129,13 @@ func (s *stream) addListeners(d document) {
 	}
 }
 
-// gatewayServiceName is the name of the gateway's Service: the one Istio
-// creates for a Gateway API Gateway ("<name>-istio"), else a stand-in.
+// gatewayServiceName is the name of the gateway's Service: the one a
+// manual Gateway API Gateway names, the one Istio creates for a Gateway
+// API Gateway ("<name>-istio"), else a stand-in.
 func (s *stream) gatewayServiceName() string {
+	if s.gatewayAPI != nil && s.gatewayAPI.service != "" {
+		return s.gatewayAPI.service
+	}
 	if s.gatewayAPI != nil {
 		return s.gatewayAPI.name + "-istio"
 	}

@@ -96,11 +96,13 @@ func Load(t test.Failer, istioYAML []byte, opts Options) *Gateway {
 	}
 	if gw := s.gatewayAPI; gw != nil {
 		// The pods Istio deploys for a Gateway API Gateway: in its
-		// namespace, labelled with its name.
+		// namespace, labelled with its name; or, for a manual Gateway,
+		// the existing pods (Options.Labels) behind the Service it names,
+		// in its namespace too.
 		if opts.Namespace == "" {
 			ns = gw.namespace
 		}
-		if opts.Labels == nil {
+		if opts.Labels == nil && gw.service == "" {
 			labels = map[string]string{gatewayNameLabel: gw.name}
 		}
 	}
