@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-go/drawbridge/gatewayapi"
+	"github.com/drawbridge-go/drawbridge/internal/routegen"
 	"github.com/drawbridge-go/drawbridge/istiocfg"
 	"github.com/drawbridge-go/drawbridge/route"
 )
@@ -122,4 +123,38 @@ func TestDeploymentOf(t *testing.T) {
 			t.Errorf("selector %v: addresses written %v:\n%s", tc.sel, has, y)
 		}
 	}
+}
+
+// FuzzCompileExisting is FuzzCompile with a gateway selector, the Gateway
+// bound to the existing workload: it compiles or is refused with a field
+// path, and when it compiles the Gateway names the Service by its address.
+func FuzzCompileExisting(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(bytes.Repeat([]byte{0xff}, 64))
+	f.Add(bytes.Repeat([]byte{0x5a, 0x13, 0x80}, 300))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := routegen.FromBytes(data)
+		if c.Gateway == nil {
+			return
+		}
+		c.Gateway.Selector = map[string]string{"app": "edge-gateway"}
+		p, err := c.Plan()
+		if err != nil {
+			return
+		}
+		if !compileOK(t, p) {
+			return
+		}
+		res, _ := gatewayapi.CompilePlan(p)
+		if res.Deployment != gatewayapi.ExistingDeployment || res.Existing == nil || res.InfrastructureAnnotations != nil {
+			t.Fatalf("deployment %q, existing %v, infrastructure %v", res.Deployment, res.Existing, res.InfrastructureAnnotations)
+		}
+		for _, o := range res.Objects {
+			if gs, ok := o.Spec.(*gatewayapi.GatewaySpec); ok {
+				if len(gs.Addresses) != 1 || gs.Addresses[0].Value != res.Service+"."+p.Gateway.Namespace+".svc.cluster.local" || gs.Infrastructure != nil {
+					t.Fatalf("Gateway %s: addresses %v, infrastructure %v", o.Metadata.Name, gs.Addresses, gs.Infrastructure)
+				}
+			}
+		}
+	})
 }
