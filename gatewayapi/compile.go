@@ -48,7 +48,8 @@ type Result struct {
 	// Gateway's namespace: the one Istio creates for the Gateway (the
 	// Gateway's name and "-istio"), with one port per listener port, each
 	// on the same target port, or the existing workload's
-	// (gateway.service.name). Empty without a Gateway.
+	// (gateway.service.name, set even when there is no Gateway to write).
+	// Empty without a Gateway when Istio deploys it.
 	Service string
 }
 
