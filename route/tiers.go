@@ -103,7 +103,9 @@ type Gateway struct {
 	// istio-ingressgateway.
 	Service *GatewayService `json:"service,omitempty"`
 	// Selector selects the gateway workload. Nil means
-	// {"istio": "ingressgateway"}.
+	// {"istio": "ingressgateway"}. In the Gateway API form (package
+	// gatewayapi) a Selector set here names an existing workload, whose
+	// Service the Gateway binds to; without one Istio deploys the gateway.
 	Selector map[string]string `json:"selector,omitempty"`
 	// Addresses are how the edge reaches the gateway: IP addresses or DNS
 	// names (a Service's load balancer or node addresses), without ports.
