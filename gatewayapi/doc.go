@@ -78,8 +78,10 @@
 // Gateway uses it: [DeploymentOf] is that one rule, [Result.Deployment]
 // its answer. The Gateway then has spec.addresses
 // [{type: Hostname, value: <service>.<namespace>.svc.cluster.local}],
-// Istio's manual deployment: its deployment controller deploys nothing
-// for a Gateway whose one address is a Hostname, and it gives the
+// Istio's manual deployment (on while istiod's
+// ENABLE_GATEWAY_API_MANUAL_DEPLOYMENT is, its default): its deployment
+// controller deploys nothing for a Gateway whose one address is a
+// Hostname, and it gives the
 // Gateway's listeners to the proxies behind that Service in the
 // Gateway's namespace, each listener port being a Service port served on
 // its target port (so gateway.service.unprivilegedPorts holds here).
