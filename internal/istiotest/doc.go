@@ -11,8 +11,10 @@
 // [Load] parses an istio.yaml stream, adds the objects a cluster would hold
 // (a Service for every *.svc.cluster.local destination, with its ports; a
 // TLS Secret for every credentialName in the gateway workload's namespace;
-// the gateway's own Pod and Service), and starts Istio's fake discovery
-// server (pilot/test/xds) with them. The gateway is a router proxy with
+// the gateway's own Pod and Service, whose ports are the Gateways' ports
+// unless the stream holds a Service selecting the gateway pods in their
+// namespace, used as it is), and starts Istio's fake discovery server
+// (pilot/test/xds) with them. The gateway is a router proxy with
 // [Options.Labels] in [Options.Namespace]. Its gateway topology comes the
 // way Istio's agent would see it: the mesh config (from [Options.MeshConfig],
 // or else from the meshConfig of an IstioOperator in the stream, as

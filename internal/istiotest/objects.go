@@ -84,6 +84,11 @@ func list(v any) []any {
 	return l
 }
 
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
 func str(v any) string {
 	s, _ := v.(string)
 	return s
@@ -122,7 +127,11 @@ type stream struct {
 	destinations          map[string]map[int]string // host -> port -> port name
 	credentials           []string
 	gatewayPorts          map[int]string // gateway server ports -> protocol
-	ignored               []string       // "Kind namespace/name" of the other objects
+	// gatewayService is a Service of the stream that selects the gateway
+	// pods in their namespace (the one the generators write), used instead
+	// of the one built from gatewayPorts; nil without one.
+	gatewayService *corev1.Service
+	ignored        []string // "Kind namespace/name" of the other objects
 	// kube are the Gateway API objects (and ConfigMaps), which Istio's
 	// Gateway API controller reads from the cluster; gatewayAPI is the
 	// Gateway among them, nil without one (see gatewayapi.go).
@@ -162,6 +171,13 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 				}
 				s.meshConfig, s.operator = string(b), d.ns+"/"+d.name
 			}
+			continue
+		case d.kind == "Service" && d.ns == namespace && len(labels) > 0 && selects(labels, asMap(dig(d.obj, "spec", "selector"))):
+			svc := &corev1.Service{}
+			if err := yaml.Unmarshal(d.raw, svc); err != nil {
+				return nil, fmt.Errorf("istiotest: Service %s/%s: %w", d.ns, d.name, err)
+			}
+			s.gatewayService = svc
 			continue
 		case d.kind == "Deployment" || d.kind == "DaemonSet" || d.kind == "StatefulSet":
 			tmpl := dig(d.obj, "spec", "template", "metadata")
@@ -311,6 +327,12 @@ func (s *stream) clusterObjects(namespace string, labels map[string]string) ([]r
 	}
 	if len(gw.Spec.Ports) == 0 {
 		gw.Spec.Ports = []corev1.ServicePort{{Name: "status-port", Port: 15021, TargetPort: intstr.FromInt32(15021), Protocol: corev1.ProtocolTCP}}
+	}
+	if own := s.gatewayService; own != nil {
+		// The stream's own Service: its ports and target ports, which
+		// Istio binds the gateway's listeners by.
+		gw = own.DeepCopy()
+		gw.Spec.ClusterIP = nextIP()
 	}
 	objs = append(objs, gw)
 	pod := &corev1.Pod{
