@@ -118,13 +118,18 @@ backends:
 // none on 80 or 443), and requests sent to the Service's ports, forwarded
 // to their target ports as kube-proxy does, reach the routes' clusters.
 //
-// Istio (pilot/pkg/model/gateway.go, MergeGateways and resolvePorts) binds
-// a Gateway server of port N on the targetPort of every port N of the
-// Services selecting the gateway workload; a gateway selected by labels
-// (the Gateway's spec.selector) takes the first such Service port only,
-// and with none binds N as it is, while a Service labelled
-// networking.istio.io/disable-gateway-port-translation is skipped. The
-// Gateways therefore name the Service ports, never the target ports.
+// Istio (pilot/pkg/model/push_context.go mergeGateways, and
+// gateway.go MergeGateways and resolvePorts) binds a Gateway server of
+// port N on the targetPort of the port N of the Services selecting the
+// gateway pod (the proxy's ServiceTargets). A networking.istio.io Gateway
+// selects pods by labels ("legacy gateway selector"): it takes the first
+// such Service port only, binds N as it is when no Service has port N,
+// and skips Services labelled
+// experimental.istio.io/disable-gateway-port-translation. A Gateway API
+// Gateway refers to its Service and has no such fallback. No PILOT_
+// feature flag changes this (PILOT_SCOPE_GATEWAY_TO_NAMESPACE only limits
+// which Gateways a gateway gets). The Gateways therefore name the
+// Service ports, never the target ports.
 func TestInstallTargetPorts(t *testing.T) {
 	c := parseConfig(t, installTargetPorts)
 	w, targets := installTiers(t, c)
@@ -161,9 +166,10 @@ func TestInstallTargetPorts(t *testing.T) {
 }
 
 // installSeeds is how many routegen seeds with installation draws
-// TestInstallGeneratedTargetPorts and TestInstallGeneratedRBAC look
-// through for configurations whose gateway Service moves ports
-// (unprivilegedPorts), or whose gateway enforces IP policies, and
+// TestInstallGeneratedTargetPorts, TestInstallGeneratedRBAC and
+// TestInstallGeneratedProxyProtocol look through for configurations whose
+// gateway Service moves ports (unprivilegedPorts), whose gateway enforces
+// IP policies, or reads the PROXY protocol, and
 // installCases how many of those each needs.
 const installSeeds, installCases = 3000, 6
 
@@ -646,39 +652,98 @@ func TestInstallProxyProtocolSelected(t *testing.T) {
 	for _, mode := range []route.GatewayProxyProtocol{route.GatewayProxyEnvoyFilter, route.GatewayProxyNative} {
 		t.Run(string(mode), func(t *testing.T) {
 			c := parseConfig(t, strings.Replace(installIPPolicy, "proxyProtocol: envoyFilter", "proxyProtocol: "+string(mode), 1))
-			w, _ := installTiers(t, c)
-			if mode == route.GatewayProxyNative && w.opts.ProxyConfig == "" {
-				t.Fatal("native PROXY protocol writes no proxy.istio.io/config annotation")
-			}
-			if bytes.Contains(w.istio, []byte("kind: IstioOperator")) {
-				t.Fatal("the PROXY protocol is set mesh-wide (IstioOperator); want it per gateway")
-			}
-			stream := append(slices.Clone(w.istio), otherGateway...)
-			for _, gw := range []struct {
-				name     string
-				opts     Options
-				selected bool
-			}{
-				{"selected", w.opts, true},
-				{"other labels, same namespace", Options{Namespace: w.opts.Namespace, Labels: map[string]string{"istio": "other-gateway"}}, false},
-				{"same labels, other namespace", Options{Namespace: "elsewhere", Labels: w.opts.Labels}, false},
-			} {
-				g := Load(t, stream, gw.opts)
-				ls := g.Listeners()
-				if len(ls) == 0 {
-					t.Errorf("%s gateway (%s %v): no listeners", gw.name, gw.opts.Namespace, gw.opts.Labels)
-				}
-				for _, l := range ls {
-					if has := slices.Contains(l.Filters, proxyProtocol); has != gw.selected {
-						t.Errorf("%s gateway (%s %v): listener %s filters %q: proxy_protocol = %v; want %v",
-							gw.name, gw.opts.Namespace, gw.opts.Labels, l.Name, l.Filters, has, gw.selected)
-					}
+			if mode == route.GatewayProxyNative {
+				w, _ := installTiers(t, c)
+				if w.opts.ProxyConfig == "" {
+					t.Fatal("native PROXY protocol writes no proxy.istio.io/config annotation")
 				}
 			}
-			if t.Failed() {
-				t.Logf("istio.yaml:\n%s\nProxyConfig: %s", stream, w.opts.ProxyConfig)
+			bad, empty := proxyProtocolProblems(t, c)
+			if empty {
+				t.Fatal("the selected gateway has no listeners")
+			}
+			for _, b := range bad {
+				t.Error(b)
 			}
 		})
+	}
+}
+
+// proxyProtocolProblems says where Istio's translation of c's gateway
+// tier, beside otherGateway, gives the PROXY protocol listener filter to
+// other gateways than the selected one, or leaves a listener of the
+// selected one without it; empty reports that the selected gateway has
+// no listeners to look at.
+//
+// A gateway with the selected one's labels in another namespace is
+// looked at only when the workload namespace is not Istio's root
+// namespace (istio-system): an EnvoyFilter there applies to the workloads
+// it selects in every namespace, as the Gateway's selector does.
+func proxyProtocolProblems(t *testing.T, c *route.Config) (bad []string, empty bool) {
+	w, _ := installTiers(t, c)
+	if bytes.Contains(w.istio, []byte("kind: IstioOperator")) {
+		return []string{"the PROXY protocol is set mesh-wide (IstioOperator); want it per gateway"}, false
+	}
+	stream := append(slices.Clone(w.istio), otherGateway...)
+	ns := cmpOr(w.opts.Namespace, "istio-system")
+	type gateway struct {
+		name     string
+		opts     Options
+		selected bool
+	}
+	gws := []gateway{
+		{"selected", w.opts, true},
+		{"other labels, same namespace", Options{Namespace: ns, Labels: map[string]string{"istio": "other-gateway"}}, false},
+	}
+	if ns != "istio-system" {
+		gws = append(gws, gateway{"same labels, other namespace", Options{Namespace: "elsewhere", Labels: w.opts.Labels}, false})
+	}
+	for _, gw := range gws {
+		g := Load(t, stream, gw.opts)
+		ls := g.Listeners()
+		if len(ls) == 0 {
+			if gw.selected {
+				return nil, true
+			}
+			bad = append(bad, fmt.Sprintf("%s gateway (%s %v): no listeners", gw.name, gw.opts.Namespace, gw.opts.Labels))
+		}
+		for _, l := range ls {
+			if has := slices.Contains(l.Filters, proxyProtocol); has != gw.selected {
+				bad = append(bad, fmt.Sprintf("%s gateway (%s %v): listener %s filters %q: proxy_protocol = %v; want %v",
+					gw.name, gw.opts.Namespace, gw.opts.Labels, l.Name, l.Filters, has, gw.selected))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		bad = append(bad, fmt.Sprintf("istio.yaml:\n%s\nProxyConfig: %s", stream, w.opts.ProxyConfig))
+	}
+	return bad, false
+}
+
+// TestInstallGeneratedProxyProtocol: for generated configurations whose
+// gateway reads the PROXY protocol, proxyProtocolProblems finds nothing.
+func TestInstallGeneratedProxyProtocol(t *testing.T) {
+	var seeds []uint64
+	for seed := uint64(0); seed < installSeeds && len(seeds) < installCases; seed++ {
+		c := routegen.ConfigWith(seed, routegen.Options{Install: true})
+		if c.Gateway == nil || c.Gateway.ProxyProtocol == route.GatewayProxyOff {
+			continue
+		}
+		if _, err := c.Plan(); err != nil {
+			continue
+		}
+		bad, empty := proxyProtocolProblems(t, c)
+		if empty {
+			continue
+		}
+		seeds = append(seeds, seed)
+		if len(bad) > 0 {
+			t.Errorf("seed %d (proxyProtocol %s):\n  %s", seed, c.Gateway.ProxyProtocol, strings.Join(bad, "\n  "))
+		}
+	}
+	t.Logf("seeds %v", seeds)
+	if len(seeds) < installCases {
+		t.Errorf("%d seeds with a PROXY protocol gateway among %d; want %d", len(seeds), installSeeds, installCases)
 	}
 }
 
