@@ -129,7 +129,8 @@ type stream struct {
 	gatewayPorts          map[int]string // gateway server ports -> protocol
 	// gatewayService is a Service of the stream that selects the gateway
 	// pods in their namespace (the one the generators write), used instead
-	// of the one built from gatewayPorts; nil without one.
+	// of the one built from gatewayPorts; nil without one, and with a
+	// Gateway API Gateway.
 	gatewayService *corev1.Service
 	ignored        []string // "Kind namespace/name" of the other objects
 	// kube are the Gateway API objects (and ConfigMaps), which Istio's
@@ -229,6 +230,11 @@ func readStream(data []byte, namespace string, labels map[string]string) (*strea
 		if !entries[d.host] {
 			s.addDestination(d.host, d.port, d.portName)
 		}
+	}
+	if svc := s.gatewayService; svc != nil && s.gatewayAPI != nil {
+		// Istio deploys the Service of a Gateway API Gateway itself.
+		s.ignored = append(s.ignored, "Service "+svc.Namespace+"/"+svc.Name)
+		s.gatewayService = nil
 	}
 	s.config = bytes.Join(cfg, []byte("\n---\n"))
 	slices.Sort(s.credentials)
