@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drawbridge-go/drawbridge/internal/hostname"
 	"github.com/drawbridge-go/drawbridge/route"
 )
 
@@ -175,7 +176,7 @@ func (k *compiler) fallbacks(name string, rs []*route.RoutePlan, parents []Paren
 		return nil
 	}
 	slices.SortStableFunc(broader, func(a, b []*route.RoutePlan) int {
-		return -cmp.Compare(hostRank(a[0].Gateway.Hosts), hostRank(b[0].Gateway.Hosts))
+		return -cmp.Compare(hostname.Rank(a[0].Gateway.Hosts), hostname.Rank(b[0].Gateway.Hosts))
 	})
 	n := 0
 	for _, h := range rs[0].Gateway.Hosts {
@@ -219,28 +220,11 @@ func (k *compiler) fallbacks(name string, rs []*route.RoutePlan, parents []Paren
 func coveredHosts(broad, hs []string) []string {
 	var out []string
 	for _, h := range hs {
-		if slices.ContainsFunc(broad, func(b string) bool { return b != h && hostCovers(b, h) }) {
+		if slices.ContainsFunc(broad, func(b string) bool { return b != h && hostname.Covers(b, h) }) {
 			out = append(out, h)
 		}
 	}
 	return out
-}
-
-// hostRank orders host sets by their most specific host: an exact name
-// above any wildcard, a longer wildcard above a shorter one, "*" last.
-func hostRank(hs []string) int {
-	best := 0
-	for _, h := range hs {
-		r := len(h)
-		switch {
-		case h == "*":
-			r = 0
-		case !strings.HasPrefix(h, "*."):
-			r = 1 << 20
-		}
-		best = max(best, r)
-	}
-	return best
 }
 
 // pathMatch matches the paths starting with prefix, byte for byte, as the
@@ -433,7 +417,7 @@ func (k *compiler) pathRedirect(name string, rs []*route.RoutePlan, parents []Pa
 				continue
 			}
 			for _, b := range o.Gateway.Hosts {
-				if b != h && hostCovers(b, h) {
+				if b != h && hostname.Covers(b, h) {
 					covered = true
 				}
 			}
@@ -449,18 +433,4 @@ func (k *compiler) pathRedirect(name string, rs []*route.RoutePlan, parents []Pa
 		Rules: []HTTPRouteRule{{Name: "redirect-https", Filters: []HTTPRouteFilter{{Type: FilterRequestRedirect,
 			RequestRedirect: &RequestRedirect{Scheme: "https", StatusCode: 301}}}}}}
 	k.res.Objects = append(k.res.Objects, Object{APIVersion: GatewayV1, Kind: KindHTTPRoute, Metadata: meta(name+"-redirect-https", k.routeNS(rp)), Spec: spec})
-}
-
-// hostCovers reports whether every name host pattern h matches is also
-// matched by pattern b.
-func hostCovers(b, h string) bool {
-	switch {
-	case b == "*":
-		return true
-	case h == "*":
-		return false
-	case strings.HasPrefix(b, "*."):
-		return strings.HasSuffix(h, b[1:]) && len(h) > len(b)-1
-	}
-	return b == h
 }

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/drawbridge-go/drawbridge/internal/hostname"
 	"github.com/drawbridge-go/drawbridge/route"
 )
 
@@ -203,7 +204,7 @@ func (k *compiler) precedence(rs []*route.RoutePlan, keys []string, groups map[s
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *route.RoutePlan) int {
-		return cmp.Or(-cmp.Compare(hostRank(a.Gateway.Hosts), hostRank(b.Gateway.Hosts)),
+		return cmp.Or(-cmp.Compare(hostname.Rank(a.Gateway.Hosts), hostname.Rank(b.Gateway.Hosts)),
 			-cmp.Compare(len(a.Route.PathPrefix), len(b.Route.PathPrefix)), cmp.Compare(a.Index, b.Index))
 	})
 	return out
@@ -228,44 +229,13 @@ func coveredHosts(broad, hs []string) []string {
 	var out []string
 	for _, h := range hs {
 		for _, b := range broad {
-			if b != h && hostCovers(b, h) {
+			if b != h && hostname.Covers(b, h) {
 				out = append(out, h)
 				break
 			}
 		}
 	}
 	return out
-}
-
-// hostCovers reports whether every name host pattern h matches is also
-// matched by pattern b.
-func hostCovers(b, h string) bool {
-	switch {
-	case b == "*":
-		return true
-	case h == "*":
-		return false
-	case strings.HasPrefix(b, "*."):
-		return strings.HasSuffix(h, b[1:]) && len(h) > len(b)-1
-	}
-	return b == h
-}
-
-// hostRank orders host sets by their most specific host: an exact name
-// above any wildcard, a longer wildcard above a shorter one, "*" last.
-func hostRank(hs []string) int {
-	best := 0
-	for _, h := range hs {
-		r := len(h)
-		switch {
-		case h == "*":
-			r = 0
-		case !strings.HasPrefix(h, "*."):
-			r = 1 << 20
-		}
-		best = max(best, r)
-	}
-	return best
 }
 
 // authorityMatch is a regular expression matching the Host header (with
@@ -478,7 +448,7 @@ func (k *compiler) uncoveredHosts(hosts []string, l *route.Listener, port int) [
 				continue
 			}
 			for _, b := range o.Gateway.Hosts {
-				if b != host && hostCovers(b, host) {
+				if b != host && hostname.Covers(b, host) {
 					covered = true
 				}
 			}
