@@ -123,14 +123,7 @@ func TestRouteNamespacesGatewayAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := gatewayapi.CompilePlan(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := res.AppendYAML(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	y := gatewayAPIYAML(t, p)
 	w := writeTiers(t, p)
 	ig, gg := Load(t, w.istio, w.opts), Load(t, y, Options{})
 	for _, req := range []Request{
@@ -187,14 +180,7 @@ func TestListenerSetsGatewayAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := gatewayapi.CompilePlan(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := res.AppendYAML(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	y := gatewayAPIYAML(t, p)
 	w := writeTiers(t, p)
 	ig, gg := Load(t, w.istio, w.opts), Load(t, y, Options{})
 	var reqs []Request
@@ -218,4 +204,18 @@ func TestListenerSetsGatewayAPI(t *testing.T) {
 			t.Errorf("%s: %s", h, d)
 		}
 	}
+}
+
+// gatewayAPIYAML is the Gateway API form of p's gateway tier as YAML.
+func gatewayAPIYAML(t *testing.T, p *route.Plan) []byte {
+	t.Helper()
+	res, err := gatewayapi.CompilePlan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := res.AppendYAML(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
 }

@@ -285,10 +285,19 @@ func disagreements(t *testing.T, c *route.Config, p *route.Plan, st *genStats) (
 			}
 		}
 	}
+	bad = append(bad, unexpected(t, g, c, st)...)
+	return bad, w, g
+}
+
+// unexpected returns what Istio's xDS validators say of g and the analyzer
+// messages allowedMessages does not allow on c, each after its source.
+func unexpected(t *testing.T, g *Gateway, c *route.Config, st *genStats) []string {
+	t.Helper()
 	m, err := g.Validate()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var bad []string
 	for _, s := range m.XDS {
 		bad = append(bad, "xds: "+s)
 	}
@@ -297,7 +306,7 @@ func disagreements(t *testing.T, c *route.Config, p *route.Plan, st *genStats) (
 			bad = append(bad, "analyzer: "+s)
 		}
 	}
-	return bad, w, g
+	return bad
 }
 
 // allowed reports whether allowedMessages allows the analyzer message
