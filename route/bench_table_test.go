@@ -77,13 +77,7 @@ func newBenchSet(n int) *benchSet {
 //	go tool -modfile=internal/tools/go.mod benchstat -col .name new.txt
 func BenchmarkTableMatch(b *testing.B) {
 	for _, n := range benchSizes {
-		// Built once, and only if a sub-benchmark of this size runs.
-		build := sync.OnceValues(func() (*benchSet, error) {
-			s := newBenchSet(n)
-			var err error
-			s.table, err = route.NewTable(s.routes)
-			return s, err
-		})
+		build := tableOnce(n)
 		for _, kind := range benchKinds {
 			b.Run(fmt.Sprintf("hosts=%d/%s", n, kind), func(b *testing.B) {
 				s, err := build()
@@ -140,12 +134,7 @@ func BenchmarkMapPeer(b *testing.B) {
 //	go tool -modfile=internal/tools/go.mod benchstat ratio.txt
 func BenchmarkTableRatio(b *testing.B) {
 	for _, n := range benchSizes {
-		build := sync.OnceValues(func() (*benchSet, error) {
-			s := newBenchSet(n)
-			var err error
-			s.table, err = route.NewTable(s.routes)
-			return s, err
-		})
+		build := tableOnce(n)
 		for _, kind := range benchKinds {
 			b.Run(fmt.Sprintf("hosts=%d/%s", n, kind), func(b *testing.B) {
 				s, err := build()
@@ -184,4 +173,15 @@ func BenchmarkTableRatio(b *testing.B) {
 func median(x []float64) float64 {
 	slices.Sort(x)
 	return x[len(x)/2]
+}
+
+// tableOnce returns a func that builds the bench set of n hosts with its
+// Table once, and only if a sub-benchmark of this size runs.
+func tableOnce(n int) func() (*benchSet, error) {
+	return sync.OnceValues(func() (*benchSet, error) {
+		s := newBenchSet(n)
+		var err error
+		s.table, err = route.NewTable(s.routes)
+		return s, err
+	})
 }
