@@ -772,40 +772,14 @@ func (w *writer) proxy(p *Proxy) {
 	if p.Kind == ProxyBackend && len(p.TCPRequestConnection) > 0 {
 		w.fail("tcp-request connection", "only frontends and listens accept connections")
 	}
-	for i, r := range p.TCPRequestConnection {
-		w.verbatimAt(&vs[groupTCPConn], i, len(p.TCPRequestConnection))
-		w.begin(true)
-		w.keys("tcp-request", "connection")
-		switch r.Action {
-		case TCPAccept, TCPReject:
-			w.key(string(r.Action))
-		default:
-			w.fail(fmt.Sprintf("tcp-request connection[%d]", i), "unknown action %q", r.Action)
-		}
-		w.cond(fmt.Sprintf("tcp-request connection[%d]", i), r.Cond)
-		w.end()
-	}
-	w.verbatimAt(&vs[groupTCPConn], len(p.TCPRequestConnection), len(p.TCPRequestConnection))
+	w.tcpRules("connection", p.TCPRequestConnection, &vs[groupTCPConn])
 	if p.InspectDelay != 0 {
 		w.begin(true)
 		w.keys("tcp-request", "inspect-delay")
 		w.dur("inspect-delay", p.InspectDelay)
 		w.end()
 	}
-	for i, r := range p.TCPRequestContent {
-		w.verbatimAt(&vs[groupTCP], i, len(p.TCPRequestContent))
-		w.begin(true)
-		w.keys("tcp-request", "content")
-		switch r.Action {
-		case TCPAccept, TCPReject:
-			w.key(string(r.Action))
-		default:
-			w.fail(fmt.Sprintf("tcp-request content[%d]", i), "unknown action %q", r.Action)
-		}
-		w.cond(fmt.Sprintf("tcp-request content[%d]", i), r.Cond)
-		w.end()
-	}
-	w.verbatimAt(&vs[groupTCP], len(p.TCPRequestContent), len(p.TCPRequestContent))
+	w.tcpRules("content", p.TCPRequestContent, &vs[groupTCP])
 	w.verbatimAt(&vs[groupMonitor], 0, 0)
 	for i := range p.HTTPRequest {
 		w.verbatimAt(&vs[groupHTTP], i, len(p.HTTPRequest))
@@ -1247,4 +1221,23 @@ func (w *writer) err() error {
 		return nil
 	}
 	return &ValidationError{Errors: w.errs}
+}
+
+// tcpRules writes the "tcp-request <phase>" rules, each after the verbatim
+// lines kept before it in vs, then the verbatim lines kept after the last.
+func (w *writer) tcpRules(phase string, rules []TCPRule, vs *[]Verbatim) {
+	for i, r := range rules {
+		w.verbatimAt(vs, i, len(rules))
+		w.begin(true)
+		w.keys("tcp-request", phase)
+		switch r.Action {
+		case TCPAccept, TCPReject:
+			w.key(string(r.Action))
+		default:
+			w.fail(fmt.Sprintf("tcp-request %s[%d]", phase, i), "unknown action %q", r.Action)
+		}
+		w.cond(fmt.Sprintf("tcp-request %s[%d]", phase, i), r.Cond)
+		w.end()
+	}
+	w.verbatimAt(vs, len(rules), len(rules))
 }
