@@ -55,8 +55,9 @@
 //
 //   - two routes that reach one gateway port with one host served two ways
 //     (passed through and terminated, or two credentials), or with the same
-//     host and path but other destinations, or a port carrying two of TCP,
-//     plain HTTP and TLS;
+//     host and path but other destinations, or one host routed by SNI from
+//     two routes with different host lists (Istio keeps one TLS match a host
+//     and port), or a port carrying two of TCP, plain HTTP and TLS;
 //   - a numTrustedProxies (given or derived) that would trust an
 //     X-Forwarded-For entry a client wrote on some path into the gateway
 //     (TLS passed through carries the client's own): with the PROXY

@@ -70,6 +70,28 @@ func wantRefused(t *testing.T, tc classCase) {
 // TestPlanClasses runs the classes of failure that Validate refuses.
 func TestPlanClasses(t *testing.T) {
 	for _, tc := range []classCase{
+		// Found by FuzzGeneratedEdges: two TLS listeners pass one host on to
+		// gateway port 443 by SNI, each route with other hosts beside it. Each
+		// route is a TLS match of its own and Istio keeps one filter chain a
+		// host and port, so it dropped the second route's match. Before this
+		// check Validate accepted it.
+		{
+			name: "2 a host routed by SNI on one gateway port by two routes with other hosts",
+			yaml: `
+edge: {}
+gateway: {addresses: [10.0.0.10]}
+listeners:
+- {name: tls, port: 443, protocol: TLS}
+- {name: alt, port: 31400, protocol: TLS}
+routes:
+- {name: both, listener: tls, hosts: [x.example.com, a.example.com], terminateAt: backend, backend: svc0}
+- {name: one, listener: alt, hosts: [a.example.com], terminateAt: backend, backend: svc0}
+backends:
+- {name: svc0, service: {host: svc0.apps.svc.cluster.local, port: 8443}}
+`,
+			path:  "routes[1].hosts[0]",
+			words: []string{`"a.example.com"`, "routes[0]", `"tls"`, "port 443"},
+		},
 		// Found by Istio's own translation of generated configurations: a host
 		// of one listener under a broader host of another listener, both on
 		// gateway port 80 with other backends. The gateway routes by host, so

@@ -273,6 +273,12 @@ func (pl *planner) conflicts() {
 				}
 				pl.p.add(pl.hostPath(rp, host), "%s gateway port %d from routes[%d] (listener %q) too, with another destination: the gateway cannot tell the two apart, and one of them would never match",
 					what, h.Port, j, pl.out.Routes[j].Listener.Name)
+			} else if j != i && h.Kind == TLS && !slices.Equal(pl.out.Routes[j].Gateway.Hosts, h.Hosts) {
+				// Each route routed by SNI is a TLS match of its own, and
+				// Istio keeps one filter chain per SNI host and port: it
+				// drops the second route's match of the host.
+				pl.p.add(pl.hostPath(rp, host), "host %q is routed by SNI on gateway port %d by routes[%d] (listener %q) too, with other hosts: Istio keeps one TLS match a host and port; give both routes the same hosts, or this host to one of them",
+					host, h.Port, j, pl.out.Routes[j].Listener.Name)
 			}
 		}
 		wk := strconv.Itoa(h.Port) + "\x00" + strings.Join(h.Hosts, ",") + "\x00" + rp.Route.PathPrefix + "\x00" + sig
